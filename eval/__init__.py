@@ -1,0 +1,1 @@
+"""Gold question set and the regression evaluation runner."""

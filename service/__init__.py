@@ -1,0 +1,1 @@
+"""FastAPI app, web chat, settings and the command line."""

