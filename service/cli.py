@@ -21,6 +21,9 @@ def _register_all() -> None:
     from ingest.cli import register as register_ingest
 
     register_ingest(app)
+    from service.commands import register as register_service
+
+    register_service(app)
 
 
 def main() -> None:

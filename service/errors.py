@@ -4,4 +4,9 @@ from __future__ import annotations
 
 from ingest.errors import IngestError
 
-USER_ERRORS: tuple[type[Exception], ...] = (IngestError,)
+
+class ServiceError(Exception):
+    """The service cannot start or run as configured; the message names the fix."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (IngestError, ServiceError)

@@ -50,6 +50,19 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+    # answering (service/answer.py)
+    answer_max_sentences: int = Field(default=4, ge=1, le=4)
+    answer_candidates: int = Field(default=8, ge=1, le=50)  # passages whose sentences compete
+    # Abstain when the answer's confidence (see service/answer.py `confidence`) is below this.
+    # Calibrated on eval/gold/questions.jsonl by bench/calibrate_abstention.py (see its output
+    # for the rule and the numbers behind this value); re-run it after changing model or index.
+    abstain_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    # claim lookup (service/cite.py): verdict thresholds on the best match score, calibrated on
+    # eval/gold/claims.jsonl by bench/calibrate_abstention.py --claims.
+    cite_supported_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
+    cite_partial_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
 
     @field_validator("sources")
     @classmethod

@@ -1,0 +1,179 @@
+"""Calibrate the answerer's abstention threshold and the claim-verdict thresholds on the gold set.
+
+Rule (no per-question choices): answer every gold question with abstention switched off and
+record its confidence; the threshold is the midpoint between the k-th and (k+1)-th lowest
+confidence of the answerable questions, k = floor(budget x answerable), so at most `budget`
+(default 3 %, below the 5 % target to leave a margin) of answerable questions abstain. The
+report then shows what that threshold does to the unanswerable questions, the evidence rate
+and the verbatim rate. Claim thresholds: a grid search for the (partial, supported) pair
+with the best verdict accuracy on eval/gold/claims.jsonl, ties to the stricter pair.
+
+    .venv/bin/python bench/calibrate_abstention.py [--index-dir var/index] [--dump]
+
+Put the printed values into service/settings.py (abstain_threshold, cite_*_threshold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from eval.relevance import EvidenceSet  # noqa: E402
+from service.cite import ClaimChecker, is_verbatim  # noqa: E402
+from service.engine import Engine, build_engine  # noqa: E402
+from service.settings import Settings  # noqa: E402
+
+GOLD = ROOT / "eval" / "gold"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One gold question answered with abstention off."""
+
+    id: str
+    kind: str
+    answerable: bool
+    confidence: float
+    evidence_ok: bool
+    quotes: int
+    verbatim: int
+    answer: str
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def answer_all(engine: Engine, questions: list[dict[str, Any]]) -> list[Row]:
+    """Answer each question without abstaining and record what the threshold will act on."""
+    engine.answerer.abstain_threshold = 0.0
+    rows = []
+    for q in questions:
+        answer = engine.answerer.answer(q["question"], top_k=5)
+        quotes = [c.quote for c in answer.citations]
+        text = " ".join([answer.answer, *quotes])
+        rows.append(
+            Row(
+                id=q["id"],
+                kind=q["kind"],
+                answerable=bool(q["evidence"]),
+                confidence=answer.confidence,
+                evidence_ok=bool(q["evidence"]) and EvidenceSet.of(q["evidence"]).found_in_answer(text),
+                quotes=len(quotes),
+                verbatim=sum(is_verbatim(c.quote, c.passage.text) for c in answer.citations),
+                answer=answer.answer,
+            )
+        )
+    return rows
+
+
+def pick_threshold(rows: list[Row], *, budget: float) -> float:
+    """Midpoint between the k-th and (k+1)-th lowest answerable confidence."""
+    confidences = sorted(r.confidence for r in rows if r.answerable)
+    k = math.floor(budget * len(confidences))
+    if k == 0:
+        return max(confidences[0] - 1e-3, 0.0)
+    return (confidences[k - 1] + confidences[k]) / 2
+
+
+def answer_report(rows: list[Row], threshold: float) -> dict[str, float]:
+    answerable = [r for r in rows if r.answerable]
+    unanswerable = [r for r in rows if not r.answerable]
+    abstains = [r.confidence < threshold for r in answerable]
+    return {
+        "threshold": round(threshold, 4),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "evidence_rate": _share(
+            r.evidence_ok and r.confidence >= threshold for r in answerable
+        ),
+        "evidence_rate_no_abstention": _share(r.evidence_ok for r in answerable),
+        "abstain_answerable": _share(abstains),
+        "abstain_unanswerable": _share(r.confidence < threshold for r in unanswerable),
+        "verbatim": sum(r.verbatim for r in rows) / max(sum(r.quotes for r in rows), 1),
+    }
+
+
+def claim_scores(checker: ClaimChecker, claims: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """(expected verdict, best score) per claim; verbatim finds score 1.0."""
+    out = []
+    for claim in claims:
+        if checker.find_verbatim(claim["claim"]):
+            out.append((claim["expected_verdict"], 1.0))
+            continue
+        matches = checker.find_similar(claim["claim"], k=1)
+        out.append((claim["expected_verdict"], matches[0].score if matches else 0.0))
+    return out
+
+
+def pick_claim_thresholds(scored: list[tuple[str, float]]) -> tuple[float, float, float]:
+    """(partial, supported, accuracy) with the best verdict accuracy; ties to stricter."""
+    grid = [round(x * 0.01, 2) for x in range(20, 101)]
+    best = (0.0, 0.0, -1.0)
+    for partial in grid:
+        for supported in grid:
+            if supported < partial:
+                continue
+            correct = sum(
+                expected == _verdict(score, partial, supported) for expected, score in scored
+            )
+            accuracy = correct / len(scored)
+            if accuracy > best[2] or (accuracy == best[2] and (supported, partial) > best[1::-1]):
+                best = (partial, supported, accuracy)
+    return best
+
+
+def _verdict(score: float, partial: float, supported: float) -> str:
+    if score >= supported:
+        return "supported"
+    return "partial" if score >= partial else "not_found"
+
+
+def _share(values: Any) -> float:
+    values = list(values)
+    return round(sum(bool(v) for v in values) / len(values), 4) if values else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument("--budget", type=float, default=0.03)
+    parser.add_argument("--dump", action="store_true", help="print every question's row")
+    args = parser.parse_args()
+    settings = Settings() if args.index_dir is None else Settings(index_dir=args.index_dir)
+    engine = build_engine(settings)
+    rows = answer_all(engine, load_jsonl(GOLD / "questions.jsonl"))
+    threshold = pick_threshold(rows, budget=args.budget)
+    if args.dump:
+        for r in sorted(rows, key=lambda r: r.confidence):
+            flag = "ANS" if r.answerable else "UNA"
+            ok = "ok " if r.evidence_ok else "-- "
+            print(f"{r.confidence:.3f} {flag} {ok}{r.id} {r.kind:12} {r.answer[:90]}")
+    result: dict[str, Any] = {"answers": answer_report(rows, threshold)}
+    claims_path = GOLD / "claims.jsonl"
+    if claims_path.exists():
+        partial, supported, accuracy = pick_claim_thresholds(
+            claim_scores(engine.checker, load_jsonl(claims_path))
+        )
+        result["claims"] = {
+            "cite_partial_threshold": partial,
+            "cite_supported_threshold": supported,
+            "verdict_accuracy": round(accuracy, 4),
+        }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Side-by-side retrieval table on the gold questions, in one run on the same questions.
+
+Rows: LangChain's default recipe (RecursiveCharacterTextSplitter 1000/200 + the same
+embedder + FAISS), BM25 only, dense only, and the hybrid. Columns: recall@1/5/10 and
+MRR@10, for all answerable questions, Dutch, Dutch paraphrases and English.
+A retrieved unit is relevant when it contains a gold evidence string after normalisation
+(eval/normalize.py). `--explore` adds fusion variants computed from the same two signals.
+
+    .venv/bin/python bench/retrieval_table.py [--index-dir DIR] [--explore] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from eval.normalize import normalize  # noqa: E402
+from index import fusion  # noqa: E402
+from index.baseline import LangChainBaseline  # noqa: E402
+from index.config import from_settings  # noqa: E402
+from index.store import HybridIndex, build_index, load_index  # noqa: E402
+from ingest.pipeline import ingest_sources  # noqa: E402
+from service.settings import Settings  # noqa: E402
+
+GOLD = ROOT / "eval" / "gold" / "questions.jsonl"
+KS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    text: str
+    lang: str
+    kind: str
+    evidence: tuple[str, ...]
+
+
+def load_questions(path: Path) -> list[Question]:
+    """The answerable gold questions (those with evidence)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [
+        Question(r["id"], r["question"], r["lang"], r["kind"], tuple(r["evidence"]))
+        for r in rows
+        if r.get("evidence") and r.get("kind") != "unanswerable"
+    ]
+
+
+def first_relevant(texts: Sequence[str], evidence: Sequence[str]) -> int | None:
+    """1-based rank of the first text containing an evidence string, or None."""
+    needles = [normalize(e) for e in evidence if normalize(e)]
+    for rank, text in enumerate(texts, start=1):
+        norm = normalize(text)
+        if any(n in norm for n in needles):
+            return rank
+    return None
+
+
+def metrics(ranks: Sequence[int | None]) -> dict[str, float]:
+    """recall@k and MRR@10 from first-relevant ranks."""
+    n = max(len(ranks), 1)
+    out = {f"R@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in KS}
+    out["MRR@10"] = sum(1.0 / r for r in ranks if r is not None and r <= 10) / n
+    return out
+
+
+GROUPS: dict[str, Callable[[Question], bool]] = {
+    "all": lambda q: True,
+    "nl": lambda q: q.lang == "nl",
+    "nl-para": lambda q: q.lang == "nl" and q.kind == "paraphrase",
+    "en": lambda q: q.lang == "en",
+}
+
+
+def table(rows: dict[str, list[int | None]], questions: list[Question]) -> str:
+    """Markdown table: one row per system, one column block per group."""
+    counts = {g: sum(1 for q in questions if f(q)) for g, f in GROUPS.items()}
+    head = ["system"] + [f"{g} (n={counts[g]}) {m}" for g in GROUPS for m in ("R@1", "R@5", "R@10", "MRR@10")]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, ranks in rows.items():
+        cells = [name]
+        for flt in GROUPS.values():
+            sub = [r for q, r in zip(questions, ranks, strict=True) if flt(q)]
+            m = metrics(sub)
+            cells += [f"{m['R@1']:.2f}", f"{m['R@5']:.2f}", f"{m['R@10']:.2f}", f"{m['MRR@10']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def index_ranks(index: HybridIndex, questions: list[Question], mode: str) -> list[int | None]:
+    hits = index.batch_search([q.text for q in questions], k=10, mode=mode)  # type: ignore[arg-type]
+    return [
+        first_relevant([h.passage.text for h in hs], q.evidence)
+        for q, hs in zip(questions, hits, strict=True)
+    ]
+
+
+def explore(index: HybridIndex, questions: list[Question]) -> dict[str, list[int | None]]:
+    """Fusion variants over the same two signals, for choosing the fusion method."""
+    signals = [index.signal_scores(q.text) for q in questions]
+    texts = [p.text for p in index.passages]
+
+    def run(fuse: Callable[[np.ndarray, np.ndarray], fusion.Ranked]) -> list[int | None]:
+        out = []
+        for q, (sparse, dense) in zip(questions, signals, strict=True):
+            if not sparse.any():
+                out.append(None)
+                continue
+            top = [i for i, _ in fuse(sparse, dense)[:10]]
+            out.append(first_relevant([texts[i] for i in top], q.evidence))
+        return out
+
+    def top_ids(scores: np.ndarray, n: int) -> list[int]:
+        return [int(i) for i in np.argsort(-scores, kind="stable")[:n]]
+
+    def norm_sum(norm: Callable, w: float, n: int) -> Callable:
+        def fuse(sparse: np.ndarray, dense: np.ndarray) -> fusion.Ranked:
+            cand = set(top_ids(dense, n)) | {i for i in top_ids(sparse, n) if sparse[i] > 0}
+            b = norm({i: float(sparse[i]) for i in cand})
+            d = norm({i: float(dense[i]) for i in cand})
+            return fusion.weighted_sum([b, d], [1 - w, w])
+
+        return fuse
+
+    def rrf(w: float, k: int) -> Callable:
+        def fuse(sparse: np.ndarray, dense: np.ndarray) -> fusion.Ranked:
+            return fusion.rrf([top_ids(sparse, 100), top_ids(dense, 100)], [1 - w, w], k=k)
+
+        return fuse
+
+    def rerank(n: int, w: float) -> Callable:
+        def fuse(sparse: np.ndarray, dense: np.ndarray) -> fusion.Ranked:
+            cand = [i for i in top_ids(sparse, n) if sparse[i] > 0]
+            b = fusion.minmax({i: float(sparse[i]) for i in cand})
+            d = fusion.minmax({i: float(dense[i]) for i in cand})
+            return fusion.weighted_sum([b, d], [1 - w, w])
+
+        return fuse
+
+    variants: dict[str, list[int | None]] = {}
+    for w in (0.5,):
+        variants[f"rrf equal k=60"] = run(rrf(w, 60))
+    for w in (0.2, 0.3):
+        variants[f"rrf w_dense={w} k=60"] = run(rrf(w, 60))
+    for w in (0.2, 0.3, 0.4, 0.5):
+        variants[f"minmax w_dense={w} N=50"] = run(norm_sum(fusion.minmax, w, 50))
+    for w in (0.2, 0.3, 0.4):
+        variants[f"zscore w_dense={w} N=50"] = run(norm_sum(fusion.zscore, w, 50))
+    for n, w in ((20, 0.3), (50, 0.3), (20, 0.5)):
+        variants[f"dense rerank BM25 top{n} w={w}"] = run(rerank(n, w))
+    return variants
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, default=None, help="reuse/build this index")
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    parser.add_argument("--explore", action="store_true", help="also print fusion variants")
+    parser.add_argument("--misses", action="store_true", help="list hybrid misses at 5")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain row")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    config = from_settings(settings)
+    questions = load_questions(args.gold)
+    passages = ingest_sources(settings.sources)
+    index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="retrieval-table-")) / "index"
+    if not (index_dir / "manifest.json").exists():
+        started = time.perf_counter()
+        build_index(passages, index_dir, config=config)
+        print(f"built index in {time.perf_counter() - started:.1f}s -> {index_dir}")
+    index = load_index(index_dir, config=config)
+    unmatched = [q.qid for q in questions if first_relevant([p.text for p in passages], q.evidence) is None]
+
+    rows: dict[str, list[int | None]] = {}
+    if not args.no_baseline:
+        baseline = LangChainBaseline(settings.sources, config=config)
+        rows["LangChain default (1000/200 + FAISS)"] = [
+            first_relevant([d.page_content for d in baseline.search(q.text, k=10)], q.evidence)
+            for q in questions
+        ]
+    rows["BM25 only"] = index_ranks(index, questions, "bm25")
+    rows["dense only"] = index_ranks(index, questions, "dense")
+    rows["hybrid"] = index_ranks(index, questions, "hybrid")
+    if args.explore:
+        rows.update(explore(index, questions))
+    print(table(rows, questions))
+    print(f"\n{len(questions)} answerable questions; evidence found in no passage: {unmatched}")
+    if args.misses:
+        for q, r in zip(questions, rows["hybrid"], strict=True):
+            if r is None or r > 5:
+                print(f"miss {q.qid} ({q.lang}/{q.kind}) rank={r}: {q.text}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Turn a run's per-item records into the flat metric table (`group/name` keys).
+
+Keys: `retrieval/<group>/<metric>`, `answers/<group>/evidence_rate`, `answers/abstention_*`,
+`answers/quotes_verbatim`, `cite/support_top3`, `cite/verdict_accuracy`,
+`cite/kind=<kind>/verdict_accuracy`. Groups: `all`, `lang=nl`, `lang=en`, `kind=<kind>`,
+and `lang=nl,kind=paraphrase` (the Dutch questions asked without the report's words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from eval.metrics import abstention_scores, mean, percentile
+from eval.runner import CURVE_KS, ClaimResult, QuestionResult, RunRecord
+
+RETRIEVAL_METRICS = ("hit@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+HEADLINE_GROUPS = ("all", "lang=nl", "lang=en", "lang=nl,kind=paraphrase")
+LOWER_IS_BETTER = frozenset({"answers/false_abstention_rate"})
+
+
+class Grouped(Protocol):
+    """Anything with a question's language and kind."""
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+G = TypeVar("G", bound=Grouped)
+
+
+def groups(questions: Sequence[G]) -> dict[str, list[G]]:
+    """The question groups metrics are reported for (members in gold order)."""
+    selectors: dict[str, Callable[[G], bool]] = {
+        "all": lambda q: True,
+        "lang=nl": lambda q: q.lang == "nl",
+        "lang=en": lambda q: q.lang == "en",
+        "lang=nl,kind=paraphrase": lambda q: q.lang == "nl" and q.kind == "paraphrase",
+    }
+    for kind in sorted({q.kind for q in questions}):
+        selectors[f"kind={kind}"] = lambda q, kind=kind: q.kind == kind
+    return {name: [q for q in questions if pick(q)] for name, pick in selectors.items()}
+
+
+def retrieval_metrics(questions: Sequence[QuestionResult]) -> dict[str, float]:
+    """Mean retrieval scores per group over the answerable questions."""
+    out: dict[str, float] = {}
+    for name, members in groups([q for q in questions if q.answerable]).items():
+        if not members:
+            continue
+        out[f"retrieval/{name}/n"] = len(members)
+        for metric in RETRIEVAL_METRICS:
+            out[f"retrieval/{name}/{metric}"] = _mean([q.scores[metric] for q in members])
+    return out
+
+
+def answer_metrics(questions: Sequence[QuestionResult]) -> dict[str, float]:
+    """Evidence-in-answer rate per group, abstention precision/recall, verbatim quotes."""
+    out: dict[str, float] = {}
+    for name, members in groups([q for q in questions if q.answerable]).items():
+        if members:
+            rate = _mean([float(bool(q.answer_ok)) for q in members])
+            out[f"answers/{name}/evidence_rate"] = rate
+    abstention = abstention_scores(
+        [q.abstained for q in questions], [q.answerable for q in questions]
+    )
+    out["answers/abstention_precision"] = abstention["precision"]
+    out["answers/abstention_recall"] = abstention["recall"]
+    out["answers/false_abstention_rate"] = abstention["false_rate"]
+    quotes = sum(q.quotes for q in questions)
+    out["answers/quotes"] = quotes
+    verbatim = sum(q.quotes_verbatim for q in questions)
+    out["answers/quotes_verbatim"] = verbatim / quotes if quotes else 1.0
+    return out
+
+
+def cite_metrics(claims: Sequence[ClaimResult]) -> dict[str, float]:
+    """Supporting passage in the top 3 (supported claims) and verdict accuracy."""
+    out: dict[str, float] = {}
+    supported = [c for c in claims if c.support_top3 is not None]
+    if supported:
+        out["cite/support_top3"] = _mean([float(bool(c.support_top3)) for c in supported])
+    if claims:
+        out["cite/n"] = len(claims)
+        right = [float(c.verdict == c.expected_verdict) for c in claims]
+        out["cite/verdict_accuracy"] = _mean(right)
+    for kind in sorted({c.kind for c in claims}):
+        members = [c for c in claims if c.kind == kind]
+        out[f"cite/kind={kind}/verdict_accuracy"] = _mean(
+            [float(c.verdict == c.expected_verdict) for c in members]
+        )
+    return out
+
+
+def recall_curves(questions: Sequence[QuestionResult]) -> dict[str, list[float]]:
+    """recall@k for k = 1..10 per headline group (the report's curve)."""
+    grouped = groups([q for q in questions if q.answerable])
+    return {
+        name: [_mean([q.scores[f"recall@{k}"] for q in grouped[name]]) for k in CURVE_KS]
+        for name in HEADLINE_GROUPS
+        if grouped.get(name)
+    }
+
+
+def verdict_confusion(claims: Sequence[ClaimResult]) -> dict[str, dict[str, int]]:
+    """expected verdict -> given verdict -> count."""
+    table: dict[str, dict[str, int]] = {}
+    for c in claims:
+        row = table.setdefault(c.expected_verdict, {})
+        row[c.verdict] = row.get(c.verdict, 0) + 1
+    return table
+
+
+def latency_summary(latency_ms: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """p50 / p95 / max per endpoint, in milliseconds."""
+    return {
+        name: {
+            "n": len(values),
+            "p50": round(percentile(values, 50), 2),
+            "p95": round(percentile(values, 95), 2),
+            "max": round(max(values), 2),
+        }
+        for name, values in latency_ms.items()
+        if values
+    }
+
+
+def summarize(record: RunRecord) -> dict[str, Any]:
+    """All metrics of a run (deterministic part) plus curves, confusion and latency."""
+    metrics = {
+        **retrieval_metrics(record.questions),
+        **answer_metrics(record.questions),
+        **cite_metrics(record.claims),
+    }
+    return {
+        "metrics": {key: round(value, 6) for key, value in sorted(metrics.items())},
+        "curves": recall_curves(record.questions),
+        "verdicts": verdict_confusion(record.claims),
+        "latency_ms": latency_summary(record.latency_ms),
+    }
+
+
+def _mean(values: Sequence[float]) -> float:
+    value = mean(values)
+    return 0.0 if value is None else value

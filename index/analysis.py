@@ -1,0 +1,164 @@
+"""The Dutch analyzer behind BM25: tokens, stopwords, compound splitting, Snowball stems.
+
+Compounds are split against a vocabulary of known words: wordfreq's Dutch list plus the
+words the report itself uses on their own. A split is kept when its parts are, on
+average, more frequent than the whole word (Koehn & Knight, 2003: the geometric mean of
+the part frequencies, i.e. the mean of their Zipf values). The whole word is indexed as
+well as its parts, so `helikopterbijdrage` matches `helikopters` and `bijdrage` without
+losing the exact-match signal. The vocabulary is stored with the index so that queries
+are analysed exactly like the passages were.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_DUTCH
+
+_WORD = re.compile(r"[^\W_]+")
+MIN_PART = 4  # shortest compound part ("taak", "inzet"); shorter parts split too eagerly
+MIN_COMPOUND = 8  # shortest word worth trying to split
+LINKING = ("s", "en", "e")  # Dutch linking morphemes: veiligheid-s-situatie
+WORDFREQ_MIN_ZIPF = 3.0  # a wordfreq word this common is a plausible compound part
+REPORT_ZIPF = 3.0  # Zipf value given to a report word that wordfreq does not know
+STOPWORDS = frozenset(STOPWORDS_DUTCH)
+
+
+def fold(text: str) -> str:
+    """Casefold and strip diacritics (geëvalueerd -> geevalueerd)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The folded word tokens of `text` (letters and digits; hyphens split)."""
+    return _WORD.findall(fold(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Known words with Zipf frequencies: common Dutch words (never split) and report words."""
+
+    common: dict[str, float]
+    report: dict[str, float]
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        """A JSON-ready dict."""
+        return {"common": self.common, "report": self.report}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Mapping[str, float]]) -> Vocabulary:
+        """Inverse of `to_dict`."""
+        return cls(common=dict(data["common"]), report=dict(data["report"]))
+
+
+def build_vocabulary(texts: Iterable[str]) -> Vocabulary:
+    """wordfreq's common Dutch words plus the words `texts` use on their own."""
+    common = _wordfreq_vocabulary()
+    counts = Counter(w for text in texts for w in words(text) if w.isalpha())
+    report = {
+        word: round(REPORT_ZIPF + math.log10(count) / 2, 3)
+        for word, count in sorted(counts.items())
+        if len(word) >= MIN_PART and word not in common
+    }
+    return Vocabulary(common=common, report=report)
+
+
+def _wordfreq_vocabulary() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    vocab: dict[str, float] = {}
+    for word, freq in get_frequency_dict("nl", wordlist="best").items():
+        zipf = math.log10(freq * 1e9) if freq > 0 else 0.0
+        if zipf >= WORDFREQ_MIN_ZIPF and len(word) >= MIN_PART and word.isalpha():
+            key = fold(word)
+            vocab[key] = round(max(zipf, vocab.get(key, 0.0)), 3)
+    return vocab
+
+
+class CompoundSplitter:
+    """Splits Dutch compounds into known words (memoised per word).
+
+    A common Dutch word (wordfreq) is never split (`onderzoek` is not `onder` + `zoek`).
+    Any other word is split into the fewest known parts, ties going to the most frequent
+    parts (Koehn & Knight, 2003: the geometric mean of frequencies, i.e. the mean Zipf).
+    A part that is itself a report-only compound (`taakgroep`) is split again, so
+    `verkenningstaakgroep` yields `verkenning`, `taakgroep`, `taak` and `groep`.
+    """
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self._common = vocabulary.common
+        self._vocab = {**vocabulary.report, **vocabulary.common}
+        self.split = functools.lru_cache(maxsize=200_000)(self._split)
+        self._segment = functools.lru_cache(maxsize=200_000)(self._segment_uncached)
+
+    def _split(self, word: str) -> tuple[str, ...]:
+        """The parts of `word` (and of its report-only parts), or () if it is no compound."""
+        if len(word) < MIN_COMPOUND or not word.isalpha() or word in self._common:
+            return ()
+        found = self._segment(word)
+        if found is None or len(found[1]) < 2:
+            return ()
+        parts = list(found[1])
+        for part in found[1]:
+            parts.extend(self.split(part))
+        return tuple(dict.fromkeys(parts))
+
+    def _segment_uncached(self, word: str) -> tuple[float, tuple[str, ...]] | None:
+        """(mean Zipf, parts) of the best segmentation of `word` into known words."""
+        if word in self._common:
+            return self._common[word], (word,)
+        best: tuple[float, tuple[str, ...]] | None = None
+        for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+            head = self._base(word[:cut])
+            tail = self._segment(word[cut:]) if head else None
+            if head is None or tail is None:
+                continue
+            parts = (head, *tail[1])
+            score = sum(self._vocab[p] for p in parts) / len(parts)
+            if best is None or (-len(parts), score) > (-len(best[1]), best[0]):
+                best = score, parts
+        if word in self._vocab and best is None:
+            return self._vocab[word], (word,)
+        return best
+
+    def _base(self, head: str) -> str | None:
+        # the bare word before a linking morpheme wins: `beleids` -> `beleid`
+        for link in LINKING:
+            base = head[: -len(link)]
+            if head.endswith(link) and len(base) >= MIN_PART and base in self._vocab:
+                return base
+        return head if head in self._vocab else None
+
+
+class DutchAnalyzer:
+    """Text -> BM25 terms: folded words minus stopwords, compound parts added, stemmed."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.splitter = CompoundSplitter(vocabulary)
+        self._stemmer = Stemmer.Stemmer("dutch")
+        self._lock = threading.Lock()  # PyStemmer objects are not thread-safe
+        self._terms = functools.lru_cache(maxsize=200_000)(self._word_terms)
+
+    def analyze(self, text: str) -> list[str]:
+        """The BM25 terms of `text`, in order (a compound yields its stem then its parts)."""
+        terms: list[str] = []
+        for word in words(text):
+            terms.extend(self._terms(word))
+        return terms
+
+    def _word_terms(self, word: str) -> tuple[str, ...]:
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            return ()
+        parts = [p for p in self.splitter.split(word) if p not in STOPWORDS]
+        with self._lock:
+            stems = self._stemmer.stemWords([word, *parts])
+        return tuple(dict.fromkeys(stems))

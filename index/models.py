@@ -1,0 +1,87 @@
+"""The typed records index/ hands out: Hit, Sentence, IndexConfig and the Manifest."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ingest.models import Passage
+
+SearchMode = Literal["hybrid", "bm25", "dense"]
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked search result."""
+
+    passage: Passage
+    score: float  # fused score (higher is better); scale depends on the mode
+    rank: int  # 1-based
+    dense_score: float | None  # cosine of query vs passage (None if dense not computed)
+    sparse_score: float | None  # raw BM25 score (None if not computed)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a passage: `passage.text[start:end] == text`."""
+
+    passage_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """What the index is built with; `index.config.from_settings` makes one from Settings."""
+
+    model: str  # resolved sentence-transformers name or path
+    model_label: str  # what the manifest records ("packaged:all-MiniLM-L6-v2" or the name)
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    faiss_index_type: Literal["flat", "hnsw"] = "flat"
+    max_passage_tokens: int = 200
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """A source file the index was built from."""
+
+    source: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """`manifest.json`: what an index directory holds and how it was built."""
+
+    format_version: int
+    built_at: str  # ISO 8601, UTC
+    embedding_model: str  # the config's model_label
+    dimension: int
+    normalised: bool
+    query_prefix: str
+    passage_prefix: str
+    faiss_index_type: str
+    passage_vectors: str  # how passage vectors are made from sentence vectors
+    max_passage_tokens: int
+    sources: tuple[SourceRecord, ...]
+    counts: dict[str, int]  # passages, sentences, glossary, embedded, cache_hits, ...
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    build_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["sources"] = [asdict(s) for s in self.sources]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        """Inverse of `to_dict`; raises KeyError/TypeError on a malformed dict."""
+        values = dict(data)
+        values["sources"] = tuple(SourceRecord(**s) for s in values["sources"])
+        return cls(**values)

@@ -1,0 +1,656 @@
+"""Build an index directory atomically, load it with checks, and search it (HybridIndex).
+
+An index is a directory of plain files:
+
+    manifest.json      format version, model, dimension, prefixes, chunking, sources, counts,
+                       and the SHA-256 of every other file (checked on load)
+    passages.jsonl     the Passage records, in document order
+    passages.faiss     FAISS inner-product index of the passage vectors
+    bm25/              the bm25s index of the analysed passages (section title + text)
+    sentences.jsonl    passage_id, start, end of every sentence, passage by passage
+    sentences.npy      the sentence vectors (float32, L2-normalised), same order
+    vocabulary.json    the compound-splitting vocabulary the analyzer used
+    glossary.json      acronym -> long form, extracted from the report
+
+`build_index` writes everything into a temporary sibling directory and renames it into
+place, so a crash or Ctrl-C never leaves a half-written index and the previous index stays
+loadable until the rename.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index import fusion
+from index.analysis import DutchAnalyzer, Vocabulary, build_vocabulary
+from index.dense import DenseIndex
+from index.embed import MAX_QUERY_CHARS, Embedder
+from index.errors import IndexBuildError, IndexError_, IndexLoadError
+from index.glossary import QueryExpander, extract_glossary
+from index.models import (
+    FORMAT_VERSION,
+    Hit,
+    IndexConfig,
+    Manifest,
+    SearchMode,
+    Sentence,
+    SourceRecord,
+)
+from index.sparse import SparseIndex
+from ingest.models import Passage
+from ingest.sentences import split_sentence_spans
+
+ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+
+# Passage vector = normalised mean of its sentence vectors + TITLE_WEIGHT x its section
+# title's vector. One embedding pass over sentences serves both the passage index and the
+# answerer, and long passages are not truncated at the model's 256 tokens.
+PASSAGE_VECTORS = "sentence-mean+title"
+TITLE_WEIGHT = 0.3
+
+# Hybrid fusion (see `HybridIndex._fuse`): candidates are the top CANDIDATES of each
+# signal; each signal is min-max normalised over the candidates; dense weighs DENSE_WEIGHT.
+CANDIDATES = 50
+DENSE_WEIGHT = 0.3
+
+_EMBED_BATCH = 128
+_QUERY_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    sentences: list[Sentence]
+    sentence_vectors: np.ndarray
+    passage_vectors: np.ndarray
+    vocabulary: Vocabulary
+    glossary: dict[str, str]
+    documents: list[list[str]]
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_index(
+    passages: Sequence[Passage],
+    index_dir: Path,
+    *,
+    config: IndexConfig,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> Manifest:
+    """Build the index of `passages` into `index_dir`, atomically; return its manifest.
+
+    `progress` shows tqdm bars; `on_progress(stage, done, total)` is called as work
+    advances (an exception raised from it aborts the build and leaves any previous index
+    untouched).
+    """
+    started = time.perf_counter()
+    _check_passages(passages)
+    index_dir = Path(index_dir)
+    tmp = _make_temp_dir(index_dir)
+    try:
+        reporter = _Reporter(progress=progress, callback=on_progress)
+        embedder = _embedder(config)
+        built = _compute(passages, embedder, reporter)
+        manifest = _write(tmp, passages, built, config=config, embedder=embedder, started=started)
+        _swap_into_place(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _check_passages(passages: Sequence[Passage]) -> None:
+    if not passages:
+        raise IndexBuildError("no passages to index; check that the source files have text")
+    ids = [p.passage_id for p in passages]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise IndexBuildError(f"duplicate passage ids {dupes}; re-run the ingest")
+
+
+def _make_temp_dir(index_dir: Path) -> Path:
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    except OSError as exc:
+        raise IndexBuildError(
+            f"cannot write next to {index_dir} ({exc.strerror}); choose a writable "
+            "--index-dir or set MINUSMA_INDEX_DIR"
+        ) from exc
+
+
+def _swap_into_place(tmp: Path, index_dir: Path) -> None:
+    old = None
+    if index_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.old-", dir=index_dir.parent))
+        os.rename(index_dir, old / "index")
+    os.rename(tmp, index_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _embedder(config: IndexConfig) -> Embedder:
+    return Embedder(
+        config.model,
+        model_label=config.model_label,
+        query_prefix=config.query_prefix,
+        passage_prefix=config.passage_prefix,
+        cache_dir=config.cache_dir,
+    )
+
+
+def _compute(passages: Sequence[Passage], embedder: Embedder, reporter: _Reporter) -> _Built:
+    reporter.stage("analyse", 0, len(passages))
+    vocabulary = build_vocabulary([p.text for p in passages] + [p.section_title for p in passages])
+    analyzer = DutchAnalyzer(vocabulary)
+    documents = [analyzer.analyze(_bm25_text(p)) for p in passages]
+    glossary = extract_glossary(p.text for p in passages)
+    reporter.stage("analyse", len(passages), len(passages))
+    sentences = [s for p in passages for s in _split(p)]
+    titles = sorted({p.section_title for p in passages if p.section_title.strip()})
+    texts = [s.text for s in sentences] + titles
+    vectors = _embed_in_batches(embedder, texts, reporter)
+    sentence_vectors = vectors[: len(sentences)]
+    title_vectors = dict(zip(titles, vectors[len(sentences) :], strict=True))
+    passage_vectors = _passage_vectors(passages, sentences, sentence_vectors, title_vectors)
+    return _Built(sentences, sentence_vectors, passage_vectors, vocabulary, glossary, documents)
+
+
+def _bm25_text(passage: Passage) -> str:
+    return f"{passage.section_title}\n{passage.text}"
+
+
+def _split(passage: Passage) -> list[Sentence]:
+    spans = split_sentence_spans(passage.text)
+    if not spans and passage.text.strip():
+        text = passage.text.strip()
+        start = passage.text.index(text)
+        return [Sentence(passage.passage_id, start, start + len(text), text)]
+    return [Sentence(passage.passage_id, s.start, s.end, s.text) for s in spans]
+
+
+def _embed_in_batches(embedder: Embedder, texts: list[str], reporter: _Reporter) -> np.ndarray:
+    parts: list[np.ndarray] = []
+    reporter.stage("embed", 0, len(texts))
+    for start in range(0, len(texts), _EMBED_BATCH):
+        parts.append(embedder.embed_passages(texts[start : start + _EMBED_BATCH]))
+        reporter.stage("embed", min(start + _EMBED_BATCH, len(texts)), len(texts))
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def _passage_vectors(
+    passages: Sequence[Passage],
+    sentences: list[Sentence],
+    sentence_vectors: np.ndarray,
+    title_vectors: dict[str, np.ndarray],
+) -> np.ndarray:
+    dim = sentence_vectors.shape[1]
+    rows: dict[str, list[int]] = {}
+    for row, sentence in enumerate(sentences):
+        rows.setdefault(sentence.passage_id, []).append(row)
+    out = np.zeros((len(passages), dim), dtype=np.float32)
+    for i, passage in enumerate(passages):
+        own = rows.get(passage.passage_id, [])
+        vec = sentence_vectors[own].mean(axis=0) if own else np.zeros(dim, dtype=np.float32)
+        title = title_vectors.get(passage.section_title)
+        if title is not None:
+            vec = vec + TITLE_WEIGHT * title
+        out[i] = vec
+    return _normalise(out)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _write(
+    directory: Path,
+    passages: Sequence[Passage],
+    built: _Built,
+    *,
+    config: IndexConfig,
+    embedder: Embedder,
+    started: float,
+) -> Manifest:
+    _write_jsonl(directory / "passages.jsonl", (p.to_dict() for p in passages))
+    _write_jsonl(
+        directory / "sentences.jsonl",
+        ({"passage_id": s.passage_id, "start": s.start, "end": s.end} for s in built.sentences),
+    )
+    np.save(directory / "sentences.npy", built.sentence_vectors)
+    DenseIndex.build(built.passage_vectors, kind=config.faiss_index_type).save(
+        directory / "passages.faiss"
+    )
+    SparseIndex.build(built.documents).save(directory / "bm25")
+    _write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
+    _write_json(directory / "glossary.json", built.glossary)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        embedding_model=config.model_label,
+        dimension=int(built.passage_vectors.shape[1]),
+        normalised=True,
+        query_prefix=config.query_prefix,
+        passage_prefix=config.passage_prefix,
+        faiss_index_type=config.faiss_index_type,
+        passage_vectors=f"{PASSAGE_VECTORS}:{TITLE_WEIGHT}",
+        max_passage_tokens=config.max_passage_tokens,
+        sources=_sources(passages),
+        counts={
+            "passages": len(passages),
+            "sentences": len(built.sentences),
+            "glossary": len(built.glossary),
+            "bm25_terms": len({t for doc in built.documents for t in doc}),
+            "embedded": embedder.embedded,
+            "cache_hits": embedder.cache_hits,
+        },
+        files=_checksums(directory),
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    _write_json(directory / "manifest.json", manifest.to_dict())
+    return manifest
+
+
+def _sources(passages: Sequence[Passage]) -> tuple[SourceRecord, ...]:
+    seen = dict.fromkeys((p.source, p.source_sha256) for p in passages)
+    return tuple(SourceRecord(source=s, sha256=h) for s, h in seen)
+
+
+def _checksums(directory: Path) -> dict[str, str]:
+    return {
+        path.relative_to(directory).as_posix(): _sha256(path)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_jsonl(path: Path, rows: Any) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+class _Reporter:
+    """Progress: optional tqdm bars per stage and an optional callback."""
+
+    def __init__(self, *, progress: bool, callback: ProgressCallback | None) -> None:
+        self._progress = progress
+        self._callback = callback
+        self._bars: dict[str, Any] = {}
+
+    def stage(self, name: str, done: int, total: int) -> None:
+        if self._progress:
+            from tqdm import tqdm
+
+            bar = self._bars.get(name)
+            if bar is None:
+                bar = self._bars[name] = tqdm(total=total, desc=name, unit="item", leave=True)
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
+        if self._callback is not None:
+            self._callback(name, done, total)
+
+
+# --------------------------------------------------------------------------- load
+
+_REBUILD = "rebuild it with `minusma-qa index`"
+
+
+def load_index(index_dir: Path, *, config: IndexConfig) -> HybridIndex:
+    """Open an index directory; raise IndexLoadError (naming the fix) if it is unusable."""
+    index_dir = Path(index_dir)
+    manifest = _read_manifest(index_dir)
+    _check_config(manifest, config, index_dir)
+    _check_files(manifest, index_dir)
+    try:
+        return HybridIndex._open(index_dir, manifest=manifest, config=config)
+    except IndexError_:
+        raise
+    except Exception as exc:
+        raise IndexLoadError(
+            f"index at {index_dir} cannot be read ({type(exc).__name__}: {exc}); {_REBUILD}"
+        ) from exc
+
+
+def _read_manifest(index_dir: Path) -> Manifest:
+    path = index_dir / "manifest.json"
+    if not path.is_file():
+        raise IndexLoadError(
+            f"no index at {index_dir} (manifest.json missing); build it with "
+            f"`minusma-qa index --index-dir {index_dir}`"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexLoadError(f"{path} is unreadable or corrupted; {_REBUILD}") from exc
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
+        raise IndexLoadError(
+            f"index at {index_dir} has format version {found}, this version reads "
+            f"{FORMAT_VERSION}; {_REBUILD}"
+        )
+    try:
+        return Manifest.from_dict(data)
+    except (KeyError, TypeError) as exc:
+        raise IndexLoadError(f"{path} is incomplete or corrupted ({exc}); {_REBUILD}") from exc
+
+
+def _check_config(manifest: Manifest, config: IndexConfig, index_dir: Path) -> None:
+    checks = [
+        ("embedding model", manifest.embedding_model, config.model_label, "EMBEDDING_MODEL"),
+        ("query prefix", manifest.query_prefix, config.query_prefix, "QUERY_PREFIX"),
+        ("passage prefix", manifest.passage_prefix, config.passage_prefix, "PASSAGE_PREFIX"),
+        ("FAISS index type", manifest.faiss_index_type, config.faiss_index_type, "FAISS_INDEX_TYPE"),
+        (
+            "max passage tokens",
+            manifest.max_passage_tokens,
+            config.max_passage_tokens,
+            "MAX_PASSAGE_TOKENS",
+        ),
+    ]
+    for what, built, wanted, env in checks:
+        if built != wanted:
+            raise IndexLoadError(
+                f"index at {index_dir} was built with {what} {built!r} but the settings say "
+                f"{wanted!r}; {_REBUILD} or set MINUSMA_{env}={built}"
+            )
+
+
+def _check_files(manifest: Manifest, index_dir: Path) -> None:
+    if not manifest.files:
+        raise IndexLoadError(f"{index_dir}/manifest.json lists no files; {_REBUILD}")
+    for name, digest in manifest.files.items():
+        path = index_dir / name
+        if not path.is_file():
+            raise IndexLoadError(f"index file {path} is missing; {_REBUILD}")
+        if _sha256(path) != digest:
+            raise IndexLoadError(f"index file {path} is corrupted (checksum mismatch); {_REBUILD}")
+
+
+# --------------------------------------------------------------------------- search
+
+
+class HybridIndex:
+    """A loaded index: passages, dense + BM25 search, fusion, and sentence data."""
+
+    def __init__(
+        self,
+        *,
+        manifest: Manifest,
+        passages: list[Passage],
+        dense: DenseIndex,
+        sparse: SparseIndex,
+        sentences: list[Sentence],
+        sentence_vectors: np.ndarray,
+        vocabulary: Vocabulary,
+        glossary: dict[str, str],
+        embedder: Embedder,
+    ) -> None:
+        self.manifest = manifest
+        self.passages = passages
+        self._dense = dense
+        self._vectors = dense.vectors()
+        self._sparse = sparse
+        self._embedder = embedder
+        self._analyzer = DutchAnalyzer(vocabulary)
+        self._glossary = glossary
+        self._expander = QueryExpander(glossary, common_words=vocabulary.common)
+        self._position = {p.passage_id: i for i, p in enumerate(passages)}
+        self._sentence_rows = _rows_by_passage(sentences)
+        self._sentences = sentences
+        self._sentence_vectors = sentence_vectors
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def _open(cls, index_dir: Path, *, manifest: Manifest, config: IndexConfig) -> HybridIndex:
+        passages = [Passage.from_dict(row) for row in _read_jsonl(index_dir / "passages.jsonl")]
+        by_id = {p.passage_id: p for p in passages}
+        sentences = [
+            Sentence(
+                row["passage_id"],
+                row["start"],
+                row["end"],
+                by_id[row["passage_id"]].text[row["start"] : row["end"]],
+            )
+            for row in _read_jsonl(index_dir / "sentences.jsonl")
+        ]
+        vocabulary = Vocabulary.from_dict(_read_json(index_dir / "vocabulary.json"))
+        index = cls(
+            manifest=manifest,
+            passages=passages,
+            dense=DenseIndex.load(index_dir / "passages.faiss"),
+            sparse=SparseIndex.load(index_dir / "bm25", n_docs=len(passages)),
+            sentences=sentences,
+            sentence_vectors=np.load(index_dir / "sentences.npy", allow_pickle=False),
+            vocabulary=vocabulary,
+            glossary=_read_json(index_dir / "glossary.json"),
+            embedder=_embedder(config),
+        )
+        index._check_shapes()
+        return index
+
+    def _check_shapes(self) -> None:
+        problems = []
+        if self._dense.size != len(self.passages):
+            problems.append(f"{self._dense.size} vectors for {len(self.passages)} passages")
+        if self._sentence_vectors.shape[0] != len(self._sentences):
+            problems.append("sentence vectors and sentences differ in number")
+        if self._dense.dimension != self.manifest.dimension:
+            problems.append("vector dimension differs from the manifest")
+        if problems:
+            raise IndexLoadError(f"index is inconsistent ({'; '.join(problems)}); {_REBUILD}")
+
+    # ---- lookups
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The passage with this id, or None."""
+        position = self._position.get(passage_id)
+        return None if position is None else self.passages[position]
+
+    def neighbours(self, passage_id: str) -> tuple[str | None, str | None]:
+        """(previous id, next id) in document order; (None, None) for an unknown id."""
+        position = self._position.get(passage_id)
+        if position is None:
+            return None, None
+        prev_id = self.passages[position - 1].passage_id if position > 0 else None
+        next_id = (
+            self.passages[position + 1].passage_id if position + 1 < len(self.passages) else None
+        )
+        return prev_id, next_id
+
+    def sentences(self, passage_id: str) -> list[Sentence]:
+        """The passage's sentences (precomputed at build time); [] for an unknown id."""
+        start, stop = self._sentence_rows.get(passage_id, (0, 0))
+        return self._sentences[start:stop]
+
+    def sentence_vectors(self, passage_id: str) -> np.ndarray:
+        """(n_sentences, dim) normalised vectors, aligned with `sentences(passage_id)`."""
+        start, stop = self._sentence_rows.get(passage_id, (0, 0))
+        return self._sentence_vectors[start:stop]
+
+    def glossary(self) -> dict[str, str]:
+        """Acronym -> long form, as extracted from the report."""
+        return dict(self._glossary)
+
+    def analyze(self, text: str) -> list[str]:
+        """The BM25 analyzer's terms for `text` (stems and compound parts)."""
+        return self._analyzer.analyze(text[:MAX_QUERY_CHARS])
+
+    # ---- embeddings
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) L2-normalised query vectors (prefix and acronym expansion applied)."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._query_cache))
+        if missing:
+            vectors = self._embedder.embed_queries([self._dense_query(t) for t in missing])
+            self._check_dimension(vectors)
+            with self._lock:
+                for text, vec in zip(missing, vectors, strict=True):
+                    vec.setflags(write=False)
+                    self._query_cache[text] = vec
+                    self._query_cache.move_to_end(text)
+                while len(self._query_cache) > _QUERY_CACHE_SIZE:
+                    self._query_cache.popitem(last=False)
+        with self._lock:
+            rows = [self._query_cache.get(t) for t in texts]
+        if any(r is None for r in rows):  # evicted meanwhile by another thread
+            return self._embedder.embed_queries([self._dense_query(t) for t in texts])
+        return np.stack([r for r in rows if r is not None]) if rows else self._empty()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """(dim,) query vector, LRU-cached: search and answer share one model call."""
+        return self.embed_queries([text])[0]
+
+    def _empty(self) -> np.ndarray:
+        return np.zeros((0, self.manifest.dimension), dtype=np.float32)
+
+    def _dense_query(self, text: str) -> str:
+        text = text[:MAX_QUERY_CHARS]
+        extra = self._expander.expansions(text)
+        return f"{text} ({'; '.join(extra)})" if extra else text
+
+    def _check_dimension(self, vectors: np.ndarray) -> None:
+        if vectors.shape[1] != self.manifest.dimension:
+            raise IndexLoadError(
+                f"the model gives {vectors.shape[1]}-dimensional vectors but the index has "
+                f"{self.manifest.dimension}; {_REBUILD}"
+            )
+
+    # ---- search
+
+    def search(self, query: str, *, k: int = 10, mode: SearchMode = "hybrid") -> list[Hit]:
+        """The k best passages for `query`; [] for a query without searchable words."""
+        return self.batch_search([query], k=k, mode=mode)[0]
+
+    def batch_search(
+        self, queries: Sequence[str], *, k: int = 10, mode: SearchMode = "hybrid"
+    ) -> list[list[Hit]]:
+        """`search` for many queries; the query embeddings are computed in one batch."""
+        if mode not in ("hybrid", "bm25", "dense"):
+            raise ValueError(f"unknown search mode {mode!r}; use hybrid, bm25 or dense")
+        terms = [self._query_terms(q) for q in queries]
+        searchable = [q for q, t in zip(queries, terms, strict=True) if t]
+        if mode != "bm25" and searchable:
+            self.embed_queries(searchable)  # one batch; `_search_one` reads the cache
+        return [
+            self._search_one(q, t, k=k, mode=mode) if t and k > 0 else []
+            for q, t in zip(queries, terms, strict=True)
+        ]
+
+    def signal_scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """(BM25, cosine) score of every passage for `query`, in passage order (for bench)."""
+        sparse = self._sparse.scores(self._query_terms(query))
+        dense = self._vectors @ self.embed_query(query)
+        return sparse, dense
+
+    def _query_terms(self, query: str) -> list[str]:
+        text = query[:MAX_QUERY_CHARS]
+        terms = self._analyzer.analyze(text)
+        if not terms:
+            return []
+        extra = self._expander.expansions(text)
+        return terms + self._analyzer.analyze(" ".join(extra)) if extra else terms
+
+    def _search_one(self, query: str, terms: list[str], *, k: int, mode: SearchMode) -> list[Hit]:
+        if mode == "bm25":
+            sparse = self._sparse.scores(terms)
+            top = [(int(i), float(sparse[i])) for i in _top(sparse, k) if sparse[i] > 0]
+            return self._hits(top, sparse=sparse, dense=None)
+        qvec = self.embed_query(query)
+        if mode == "dense":
+            scores, ids = self._dense.search(qvec[None, :], k=k)
+            top = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+            return self._hits(top, sparse=None, dense=self._vectors @ qvec)
+        sparse = self._sparse.scores(terms)
+        dense = self._vectors @ qvec
+        return self._hits(self._fuse(sparse, dense, qvec)[:k], sparse=sparse, dense=dense)
+
+    def _fuse(self, sparse: np.ndarray, dense: np.ndarray, qvec: np.ndarray) -> fusion.Ranked:
+        """Weighted sum of min-max normalised BM25 and cosine over both top-CANDIDATES lists.
+
+        Chosen by measurement on the gold set (bench/retrieval_table.py): BM25 is the
+        stronger signal for Dutch text and the English model's cosine is compressed into a
+        narrow band, so rank-based RRF with equal weights lets dense drown BM25; scaling
+        each signal to [0, 1] over the candidates and giving dense a minority weight lets
+        it re-order BM25's near-ties without pulling in passages BM25 has no evidence for.
+        """
+        _, dense_ids = self._dense.search(qvec[None, :], k=CANDIDATES)
+        candidates = {int(i) for i in dense_ids[0] if i >= 0}
+        candidates.update(int(i) for i in _top(sparse, CANDIDATES) if sparse[i] > 0)
+        bm25 = fusion.minmax({i: float(sparse[i]) for i in candidates})
+        cosine = fusion.minmax({i: float(dense[i]) for i in candidates})
+        return fusion.weighted_sum([bm25, cosine], [1.0 - DENSE_WEIGHT, DENSE_WEIGHT])
+
+    def _hits(
+        self,
+        ranking: Sequence[tuple[int, float]],
+        *,
+        sparse: np.ndarray | None,
+        dense: np.ndarray | None,
+    ) -> list[Hit]:
+        return [
+            Hit(
+                passage=self.passages[i],
+                score=float(score),
+                rank=rank,
+                dense_score=None if dense is None else float(dense[i]),
+                sparse_score=None if sparse is None else float(sparse[i]),
+            )
+            for rank, (i, score) in enumerate(ranking, start=1)
+        ]
+
+
+def _top(scores: np.ndarray, k: int) -> list[int]:
+    k = min(k, scores.shape[0])
+    if k <= 0:
+        return []
+    part = np.argpartition(-scores, k - 1)[:k]
+    return [int(i) for i in sorted(part, key=lambda i: (-scores[i], i))]
+
+
+def _rows_by_passage(sentences: list[Sentence]) -> dict[str, tuple[int, int]]:
+    rows: dict[str, tuple[int, int]] = {}
+    for row, sentence in enumerate(sentences):
+        start, _ = rows.get(sentence.passage_id, (row, row))
+        rows[sentence.passage_id] = (start, row + 1)
+    return rows
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))

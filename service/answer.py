@@ -1,0 +1,431 @@
+"""The extractive answerer: the report's own sentences that best answer a question, cited.
+
+Retrieval (hybrid search) picks candidate passages; their precomputed sentences are scored
+against the one query embedding and the query's analysed terms (service/evidence.py); 1-4
+diverse sentences become the answer, each followed by `[n]`. Every quote is checked to be
+verbatim in its passage before it is returned. Below a calibrated confidence the answerer
+abstains, in the question's language, and still lists the closest passages.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+
+from index.models import Hit
+from ingest.models import Passage
+from service.cite import is_verbatim
+from service.evidence import DENSE_WEIGHT, EvidenceScorer, QueryTerms, ScoredSentence, jaccard
+from service.generative import NOT_CONFIGURED, generate
+
+if TYPE_CHECKING:
+    from index.store import HybridIndex
+
+logger = logging.getLogger("minusma_qa.answer")
+Language = Literal["nl", "en"]
+Mode = Literal["extractive", "generative"]
+
+SELECT_RATIO = 0.8  # a further sentence must score at least this share of the best one
+MAX_COSINE_DUPLICATE = 0.9  # sentences this similar to a chosen one are near-duplicates
+MAX_TERM_OVERLAP = 0.6
+MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are not answers
+
+# Generic function words for telling Dutch from English (not words of the report).
+_NL_WORDS = frozenset(
+    [
+        "de",
+        "het",
+        "een",
+        "en",
+        "van",
+        "in",
+        "is",
+        "op",
+        "te",
+        "dat",
+        "die",
+        "voor",
+        "met",
+        "zijn",
+        "er",
+        "niet",
+        "aan",
+        "ook",
+        "als",
+        "bij",
+        "wat",
+        "hoe",
+        "waarom",
+        "wie",
+        "welke",
+        "wanneer",
+        "waar",
+        "werd",
+        "wordt",
+        "was",
+        "waren",
+        "heeft",
+        "hebben",
+        "naar",
+        "door",
+        "over",
+        "om",
+        "nog",
+        "maar",
+        "dan",
+        "deze",
+        "dit",
+        "kan",
+    ]
+)
+_EN_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "of",
+        "in",
+        "is",
+        "on",
+        "to",
+        "that",
+        "which",
+        "for",
+        "with",
+        "are",
+        "there",
+        "not",
+        "at",
+        "also",
+        "as",
+        "by",
+        "what",
+        "how",
+        "why",
+        "who",
+        "when",
+        "where",
+        "was",
+        "were",
+        "has",
+        "have",
+        "into",
+        "about",
+        "from",
+        "this",
+        "these",
+        "can",
+        "did",
+        "does",
+        "do",
+    ]
+)
+# Words that make a question lean on the previous turn ("en waarom?", "wat was de oorzaak
+# daarvan?"): generic Dutch/English anaphora and connectives.
+_ANAPHORA = frozenset(
+    [
+        "daarvan",
+        "daarvoor",
+        "daardoor",
+        "daarbij",
+        "daarmee",
+        "daarna",
+        "daarom",
+        "daaraan",
+        "daarover",
+        "dat",
+        "dit",
+        "deze",
+        "die",
+        "hij",
+        "zij",
+        "ze",
+        "zijn",
+        "hun",
+        "het",
+        "hem",
+        "haar",
+        "toen",
+        "en",
+        "of",
+        "ook",
+        "waarom",
+        "hoezo",
+        "it",
+        "its",
+        "that",
+        "this",
+        "these",
+        "those",
+        "they",
+        "them",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "why",
+        "and",
+        "also",
+        "then",
+    ]
+)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+FOLLOW_UP_MAX_TERMS = 3  # a question with this few content terms may be a follow-up
+
+ABSTAIN_MESSAGE: dict[Language, str] = {
+    "nl": "Het rapport geeft geen antwoord op deze vraag. "
+    "Hieronder staan de passages die er het dichtst bij komen.",
+    "en": "The report does not answer this question. The passages below are the closest it comes.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCitation:
+    """Citation `[n]`: a verbatim quote from a passage."""
+
+    n: int
+    passage: Passage
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the answerer returns, whatever the mode."""
+
+    answer: str
+    grounded: bool
+    citations: list[AnswerCitation]
+    hits: list[Hit]
+    language: Language
+    confidence: float
+    mode: Mode = "extractive"
+    notice: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """The evidence gathered for a question, shared by the extractive and generative paths."""
+
+    query: str
+    hits: list[Hit]
+    vector: np.ndarray
+    terms: QueryTerms
+    scored: list[ScoredSentence]
+    confidence: float
+
+
+def detect_language(text: str) -> Language:
+    """'en' when the text has more English than Dutch function words, else 'nl'."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    english = sum(w in _EN_WORDS for w in words)
+    dutch = sum(w in _NL_WORDS for w in words)
+    return "en" if english > dutch else "nl"
+
+
+def is_follow_up(question: str, *, content_terms: int) -> bool:
+    """A short question, or one that refers back ("daarvan", "why"), leans on the last turn."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    if content_terms <= FOLLOW_UP_MAX_TERMS and len(words) <= 6:
+        return True
+    return bool(words) and (words[0] in {"en", "and", "maar", "but"} or words[-1] in _ANAPHORA)
+
+
+def retrieval_query(question: str, history: Sequence[str], *, content_terms: int) -> str:
+    """The text to retrieve with: the question, prefixed by the previous one for a follow-up."""
+    if history and is_follow_up(question, content_terms=content_terms):
+        return f"{history[-1]} {question}"
+    return question
+
+
+def sentence_confidence(scored: ScoredSentence) -> float:
+    """How well one sentence matches the query, without the retrieval-rank bonus."""
+    return DENSE_WEIGHT * max(scored.dense, 0.0) + (1 - DENSE_WEIGHT) * scored.lexical
+
+
+def select_sentences(
+    scored: Sequence[ScoredSentence], *, max_sentences: int
+) -> list[ScoredSentence]:
+    """The best sentence plus up to `max_sentences - 1` strong, non-duplicate others."""
+    chosen: list[ScoredSentence] = []
+    for candidate in scored:
+        if len(chosen) >= max_sentences:
+            break
+        if len(candidate.sentence.text) < MIN_SENTENCE_CHARS and chosen:
+            continue
+        if chosen and candidate.score < SELECT_RATIO * chosen[0].score:
+            break
+        if any(_duplicate(candidate, other) for other in chosen):
+            continue
+        chosen.append(candidate)
+    return _reading_order(chosen)
+
+
+def _duplicate(a: ScoredSentence, b: ScoredSentence) -> bool:
+    same = a.passage.passage_id == b.passage.passage_id and a.sentence.start == b.sentence.start
+    cosine = float(a.vector @ b.vector)
+    return same or cosine >= MAX_COSINE_DUPLICATE or jaccard(a.terms, b.terms) >= MAX_TERM_OVERLAP
+
+
+def _reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Passages in order of their best sentence; sentences of one passage in text order."""
+    passage_rank: dict[str, int] = {}
+    for i, s in enumerate(chosen):
+        passage_rank.setdefault(s.passage.passage_id, i)
+    return sorted(chosen, key=lambda s: (passage_rank[s.passage.passage_id], s.sentence.start))
+
+
+def compose(sentences: Sequence[tuple[str, Passage, str]]) -> tuple[str, list[AnswerCitation]]:
+    """Answer text with `[n]` markers and the citations, keeping only verbatim quotes.
+
+    Each item is (display text, passage, quote); an item whose quote is not an exact
+    substring of its passage's text is dropped with its sentence, never shown.
+    """
+    parts: list[str] = []
+    citations: list[AnswerCitation] = []
+    for display, passage, quote in sentences:
+        if not is_verbatim(quote, passage.text):
+            continue
+        n = len(citations) + 1
+        citations.append(AnswerCitation(n, passage, quote))
+        parts.append(f"{' '.join(display.split())} [{n}]")
+    return " ".join(parts), citations
+
+
+class Answerer:
+    """Answers questions over one loaded index; built once in the app's lifespan."""
+
+    def __init__(
+        self,
+        index: HybridIndex,
+        scorer: EvidenceScorer,
+        *,
+        abstain_threshold: float,
+        max_sentences: int = 4,
+        candidates: int = 8,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
+        self.index = index
+        self.scorer = scorer
+        self.abstain_threshold = abstain_threshold
+        self.max_sentences = max_sentences
+        self.candidates = candidates
+        self.chat_model = chat_model
+
+    def retrieve(self, question: str, *, history: Sequence[str] = (), top_k: int = 5) -> Retrieval:
+        """Search, embed once, and score the candidate passages' sentences."""
+        content_terms = len(self.scorer.query_terms(question).weights)
+        query = retrieval_query(question, history, content_terms=content_terms)
+        hits = self.index.search(query, k=max(top_k, self.candidates))
+        vector = self.index.embed_query(query)
+        terms = self.scorer.query_terms(query)
+        scored = self.scorer.score_hits(hits[: self.candidates], vector, terms)
+        scored = [s for s in scored if len(s.sentence.text) >= MIN_SENTENCE_CHARS] or scored
+        confidence = max((sentence_confidence(s) for s in scored), default=0.0)
+        return Retrieval(query, hits[:top_k], vector, terms, scored, confidence)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        top_k: int = 5,
+        history: Sequence[tuple[str, str]] = (),
+        mode: Mode = "extractive",
+    ) -> Answer:
+        """The answer in `mode`, or an abstention when the report does not cover the question.
+
+        `history` holds earlier (question, answer) turns, oldest first.
+        """
+        started = time.perf_counter()
+        retrieval = self.retrieve(question, history=[q for q, _ in history], top_k=top_k)
+        retrieved = time.perf_counter()
+        if mode == "generative" and not self.abstains(retrieval):
+            answer = self.generative(question, retrieval, history=history)
+        else:
+            answer = self.extractive(question, retrieval)
+        done = time.perf_counter()
+        timings = {
+            "retrieve": (retrieved - started) * 1000,
+            "answer": (done - retrieved) * 1000,
+            "total": (done - started) * 1000,
+        }
+        return replace(answer, timings_ms={k: round(v, 2) for k, v in timings.items()})
+
+    def abstains(self, retrieval: Retrieval) -> bool:
+        """True when the evidence is too weak to answer from."""
+        return not retrieval.scored or retrieval.confidence < self.abstain_threshold
+
+    def extractive(self, question: str, retrieval: Retrieval) -> Answer:
+        """Answer from the retrieval's best sentences (or abstain)."""
+        language = detect_language(question)
+        if self.abstains(retrieval):
+            return self.abstention(question, retrieval)
+        chosen = select_sentences(retrieval.scored, max_sentences=self.max_sentences)
+        text, citations = compose([(s.sentence.text, s.passage, s.sentence.text) for s in chosen])
+        if not citations:
+            return self.abstention(question, retrieval)
+        return Answer(text, True, citations, retrieval.hits, language, retrieval.confidence)
+
+    def generative(
+        self, question: str, retrieval: Retrieval, *, history: Sequence[tuple[str, str]] = ()
+    ) -> Answer:
+        """Answer through the chat model; fall back to extractive, saying why, when it fails."""
+        if self.chat_model is None:
+            return replace(self.extractive(question, retrieval), notice=NOT_CONFIGURED)
+        language = detect_language(question)
+        try:
+            generated = generate(
+                self.chat_model,
+                question,
+                retrieval.hits,
+                self.scorer,
+                language=language,
+                history=history,
+            )
+        except Exception as exc:  # any failure of the external endpoint
+            logger.warning("generative endpoint failed: %s", exc, exc_info=exc)
+            notice = f"generative endpoint failed ({type(exc).__name__}); answered extractively"
+            return replace(self.extractive(question, retrieval), notice=notice)
+        text, citations = compose(generated.sentences)
+        if not citations:
+            notice = "no generated sentence was supported by the report; answered extractively"
+            return replace(self.extractive(question, retrieval), notice=notice)
+        notice = (
+            f"{generated.removed} unsupported sentence(s) removed from the generated answer"
+            if generated.removed
+            else None
+        )
+        return Answer(
+            text,
+            True,
+            citations,
+            retrieval.hits,
+            language,
+            retrieval.confidence,
+            mode="generative",
+            notice=notice,
+        )
+
+    def abstention(
+        self, question: str, retrieval: Retrieval, *, notice: str | None = None
+    ) -> Answer:
+        """grounded=false, no citations, the closest passages still listed."""
+        language = detect_language(question)
+        return Answer(
+            ABSTAIN_MESSAGE[language],
+            False,
+            [],
+            retrieval.hits,
+            language,
+            retrieval.confidence,
+            notice=notice,
+        )

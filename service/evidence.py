@@ -1,0 +1,145 @@
+"""Sentence-level evidence scoring shared by the answerer and the claim lookup.
+
+A sentence's score combines its cosine with the ONE query embedding (precomputed sentence
+vectors) and an idf-weighted lexical coverage of the query's analysed terms (the BM25
+analyser: stems and compound parts), so Dutch morphology and rare names both count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.models import Hit, Sentence
+from ingest.models import Passage
+
+if TYPE_CHECKING:
+    from index.store import HybridIndex
+
+DENSE_WEIGHT = 0.5  # share of the cosine in a sentence score; the rest is lexical coverage
+RANK_PRIOR_WEIGHT = 0.1  # bonus for sentences of passages that retrieval ranked high
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerms:
+    """A query's analysed terms with their idf weights (terms unknown to the report weigh most)."""
+
+    weights: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    def coverage(self, terms: set[str]) -> float:
+        """Idf-weighted share of the query terms found in `terms` (0 when the query has none)."""
+        total = self.total
+        if total <= 0:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t in terms) / total
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSentence:
+    """One sentence of a retrieved passage, scored against a query."""
+
+    passage: Passage
+    sentence: Sentence
+    dense: float
+    lexical: float
+    score: float
+    rank: int  # retrieval rank of the passage (1-based)
+    vector: np.ndarray
+    terms: frozenset[str]
+
+
+class EvidenceScorer:
+    """Scores the precomputed sentences of retrieved passages against a query.
+
+    Built once per loaded index: it precomputes the analysed terms of every passage and
+    sentence and their document frequencies.
+    """
+
+    def __init__(self, index: HybridIndex) -> None:
+        self.index = index
+        self._passage_terms: dict[str, set[str]] = {
+            p.passage_id: set(index.analyze(p.text)) for p in index.passages
+        }
+        df: Counter[str] = Counter()
+        for terms in self._passage_terms.values():
+            df.update(terms)
+        n = max(len(self._passage_terms), 1)
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._unknown_idf = math.log(1 + n)
+        self._sentence_terms: dict[str, list[set[str]]] = {
+            p.passage_id: [set(index.analyze(s.text)) for s in index.sentences(p.passage_id)]
+            for p in index.passages
+        }
+
+    def query_terms(self, text: str) -> QueryTerms:
+        """The analysed terms of `text` with idf weights."""
+        terms = dict.fromkeys(self.index.analyze(text))
+        return QueryTerms({t: self._idf.get(t, self._unknown_idf) for t in terms})
+
+    def passage_terms(self, passage_id: str) -> set[str]:
+        """The analysed terms of a passage (empty for an unknown id)."""
+        return self._passage_terms.get(passage_id, set())
+
+    def sentence_terms(self, passage_id: str) -> list[set[str]]:
+        """The analysed terms of each precomputed sentence of a passage ([] if unknown)."""
+        return self._sentence_terms.get(passage_id, [])
+
+    def text_terms(self, text: str) -> set[str]:
+        """The analysed terms of any text."""
+        return set(self.index.analyze(text))
+
+    def score_hits(
+        self, hits: Sequence[Hit], query_vector: np.ndarray, terms: QueryTerms
+    ) -> list[ScoredSentence]:
+        """Score every sentence of the hits' passages; best first."""
+        scored: list[ScoredSentence] = []
+        for hit in hits:
+            scored.extend(self._score_passage(hit.passage, hit.rank, query_vector, terms))
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored
+
+    def _score_passage(
+        self, passage: Passage, rank: int, query_vector: np.ndarray, terms: QueryTerms
+    ) -> Iterable[ScoredSentence]:
+        sentences = self.index.sentences(passage.passage_id)
+        if not sentences:
+            return []
+        vectors = self.index.sentence_vectors(passage.passage_id)
+        cosines = vectors @ query_vector
+        term_sets = self.sentence_terms(passage.passage_id)
+        prior = RANK_PRIOR_WEIGHT / rank
+        out = []
+        for sentence, cosine, vector, sentence_terms in zip(
+            sentences, cosines, vectors, term_sets, strict=True
+        ):
+            lexical = terms.coverage(sentence_terms)
+            dense = float(cosine)
+            score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical + prior
+            out.append(
+                ScoredSentence(
+                    passage,
+                    sentence,
+                    dense,
+                    lexical,
+                    score,
+                    rank,
+                    vector,
+                    frozenset(sentence_terms),
+                )
+            )
+        return out
+
+
+def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
+    """Overlap of two term sets (0 when both are empty)."""
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0

@@ -1,0 +1,81 @@
+"""Turn internal records (Passage, Hit, Answer, CiteResult) into response models at the edge."""
+
+from __future__ import annotations
+
+from index.models import Hit
+from ingest.models import Passage
+from service.answer import Answer
+from service.cite import CiteResult, format_citation
+from service.schemas import AskResponse, Citation, CiteMatch, CiteResponse, PassageHit
+
+
+def passage_hit(passage: Passage, score: float) -> PassageHit:
+    """A passage with its score, as search and ask list it."""
+    return PassageHit(
+        passage_id=passage.passage_id,
+        text=passage.text,
+        section=passage.section,
+        section_title=passage.section_title,
+        page=passage.page,
+        paragraph=passage.paragraph,
+        kind=passage.kind.value,
+        score=round(float(score), 6),
+        chapter=passage.chapter,
+        label=passage.label,
+        citation=format_citation(passage),
+    )
+
+
+def hits_view(hits: list[Hit]) -> list[PassageHit]:
+    """Search hits in rank order."""
+    return [passage_hit(hit.passage, hit.score) for hit in hits]
+
+
+def answer_view(answer: Answer) -> AskResponse:
+    """The /api/ask response."""
+    citations = [
+        Citation(
+            n=c.n,
+            passage_id=c.passage.passage_id,
+            quote=c.quote,
+            section=c.passage.section,
+            section_title=c.passage.section_title,
+            page=c.passage.page,
+            paragraph=c.passage.paragraph,
+            citation=format_citation(c.passage),
+        )
+        for c in answer.citations
+    ]
+    return AskResponse(
+        answer=answer.answer,
+        grounded=answer.grounded,
+        citations=citations,
+        passages=hits_view(answer.hits),
+        timings_ms=answer.timings_ms,
+        mode=answer.mode,
+        language=answer.language,
+        confidence=round(answer.confidence, 4),
+        notice=answer.notice,
+    )
+
+
+def cite_view(result: CiteResult) -> CiteResponse:
+    """The /api/cite response for one claim."""
+    return CiteResponse(
+        claim=result.claim,
+        verdict=result.verdict,
+        matches=[
+            CiteMatch(
+                passage_id=m.passage.passage_id,
+                quote=m.quote,
+                text=m.passage.text,
+                section=m.passage.section,
+                section_title=m.passage.section_title,
+                page=m.passage.page,
+                paragraph=m.passage.paragraph,
+                score=round(m.score, 4),
+                citation=format_citation(m.passage),
+            )
+            for m in result.matches
+        ],
+    )

@@ -1,0 +1,213 @@
+"""Schema and integrity checks for the gold set: every evidence string is really in the report."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eval.normalize import MIN_EVIDENCE_CHARS, evidence_in, normalize
+from service.settings import DEFAULT_SOURCE
+
+GOLD = Path(__file__).resolve().parents[2] / "eval" / "gold"
+QUESTION_KINDS = {"fact", "why", "how", "list", "summary", "paraphrase", "unanswerable"}
+CLAIM_KINDS = {"supported_paraphrase", "supported_quote", "unsupported", "contradicted"}
+VERDICTS = {"supported", "partial", "not_found"}
+SECTION = re.compile(r"^[0-8](\.\d{1,2}){0,2}$")
+ROMAN_LABEL = re.compile(r"^(?=[ivxl])(?:xl|l?x{0,3})(?:ix|iv|v?i{0,3}) \S")
+# an endnote number glued to a word ("missie.29") or a roman marker after punctuation ("brief.vi")
+GLUED_ENDNOTE = re.compile(r"[a-zà-ÿ][.,;:’)]\d|[a-zà-ÿ]{3,}\d|[a-zà-ÿ][.,;:’][ivx]+\b")
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    lines = (GOLD / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def report() -> str:
+    return DEFAULT_SOURCE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[dict[str, Any]]:
+    return _load("questions.jsonl")
+
+
+@pytest.fixture(scope="module")
+def claims() -> list[dict[str, Any]]:
+    return _load("claims.jsonl")
+
+
+def _is_footnote(report: str, evidence: str) -> bool:
+    """Is the evidence inside a roman-numbered footnote block (label line + continuations)?"""
+    start = report.index(evidence)
+    lines = report[:start].split("\n")
+    lines[-1] = lines[-1] + evidence
+    for line in reversed(lines):
+        if not line.strip():
+            return False
+        if ROMAN_LABEL.match(line):
+            return True
+    return False
+
+
+# --- normalisation -------------------------------------------------------------------
+
+
+def test_normalize_keeps_letters_and_digits_casefolded() -> None:
+    assert normalize("Inter nationale rechts-\norde, 2014!") == "internationalerechtsorde2014"
+    assert normalize("Geïntegreerde") == "geïntegreerde"
+    assert normalize(" .,;") == ""
+
+
+def test_evidence_in_survives_ingest_repairs() -> None:
+    passage = "De internationale gemeenschap onderschatte de voorwaarden voor terugkeer."
+    assert evidence_in(passage, "de inter nationale gemeenschap onder-\nschatte")
+    assert not evidence_in(passage, "de nationale gemeenschap overschatte")
+    assert not evidence_in(passage, " -- ")
+
+
+# --- questions -----------------------------------------------------------------------
+
+
+def test_question_schema(questions: list[dict[str, Any]]) -> None:
+    ids = [q["id"] for q in questions]
+    assert len(ids) == len(set(ids)), "duplicate question ids"
+    for q in questions:
+        assert set(q) >= {"id", "question", "lang", "kind", "evidence", "sections", "answer"}, q
+        assert re.fullmatch(r"q\d{3}", q["id"]), q["id"]
+        assert isinstance(q["question"], str) and len(q["question"]) >= 10, q["id"]
+        assert isinstance(q["answer"], str) and q["answer"].strip(), q["id"]
+        assert q["lang"] in {"nl", "en"}, q["id"]
+        assert q["kind"] in QUESTION_KINDS, q["id"]
+        assert isinstance(q["evidence"], list) and isinstance(q["sections"], list), q["id"]
+        assert all(SECTION.match(s) for s in q["sections"]), q["id"]
+        if q["kind"] == "unanswerable":
+            assert q["evidence"] == [] and q["sections"] == [], q["id"]
+        else:
+            assert 1 <= len(q["evidence"]) <= 3 and q["sections"], q["id"]
+
+
+def test_question_counts(questions: list[dict[str, Any]]) -> None:
+    kinds = Counter(q["kind"] for q in questions)
+    english = sum(q["lang"] == "en" for q in questions)
+    assert len(questions) >= 80
+    assert kinds["paraphrase"] >= 15
+    assert kinds["unanswerable"] >= 8
+    assert kinds["list"] + kinds["summary"] >= 10
+    assert 8 <= english <= 20
+
+
+def test_every_chapter_is_covered(questions: list[dict[str, Any]]) -> None:
+    chapters = {s.split(".")[0] for q in questions for s in q["sections"]}
+    assert chapters >= {str(n) for n in range(9)}
+    chapter8 = [q for q in questions if "8" in q["sections"]]
+    assert len(chapter8) >= 10
+
+
+def test_footnotes_are_covered(questions: list[dict[str, Any]], report: str) -> None:
+    footnote_questions = [
+        q["id"] for q in questions if any(_is_footnote(report, e) for e in q["evidence"])
+    ]
+    assert len(footnote_questions) >= 8, footnote_questions
+
+
+def test_sections_exist_in_report(questions: list[dict[str, Any]], report: str) -> None:
+    headings = set(re.findall(r"^\s*(\d\.\d(?:\.\d)?)\s", report, flags=re.MULTILINE))
+    for q in questions:
+        for section in q["sections"]:
+            if "." in section:
+                assert section in headings, (q["id"], section)
+
+
+def test_questions_are_not_copied_sentences(questions: list[dict[str, Any]], report: str) -> None:
+    words = normalize_words(report)
+    for q in questions:
+        tokens = [normalize(t) for t in q["question"].split() if normalize(t)]
+        grams = {" ".join(tokens[i : i + 7]) for i in range(len(tokens) - 6)}
+        copied = [g for g in grams if f" {g} " in words]
+        assert not copied, (q["id"], copied)
+
+
+def normalize_words(text: str) -> str:
+    """The report as space-separated normalised words, for n-gram containment."""
+    return " " + " ".join(normalize(t) for t in text.split() if normalize(t)) + " "
+
+
+# --- evidence (questions and claims) --------------------------------------------------
+
+
+def _all_evidence(
+    questions: list[dict[str, Any]], claims: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
+    return [(item["id"], e) for item in questions + claims for e in item["evidence"]]
+
+
+def test_evidence_is_verbatim_and_identifies_one_passage(
+    questions: list[dict[str, Any]], claims: list[dict[str, Any]], report: str
+) -> None:
+    normalised_report = normalize(report)
+    for item_id, evidence in _all_evidence(questions, claims):
+        assert 40 <= len(evidence) <= 200, (item_id, len(evidence))
+        assert evidence in report, (item_id, evidence[:60])
+        needle = normalize(evidence)
+        assert len(needle) >= MIN_EVIDENCE_CHARS, (item_id, evidence)
+        assert normalised_report.count(needle) == 1, (item_id, "not unique", evidence[:60])
+
+
+def test_evidence_avoids_paragraph_breaks_and_markers(
+    questions: list[dict[str, Any]], claims: list[dict[str, Any]]
+) -> None:
+    for item_id, evidence in _all_evidence(questions, claims):
+        assert not re.search(r"\n[ \t\xa0]*\n", evidence), (item_id, "spans a blank line")
+        assert not GLUED_ENDNOTE.search(evidence), (item_id, GLUED_ENDNOTE.search(evidence))
+        assert "| " not in evidence, (item_id, "page header")
+
+
+# --- claims --------------------------------------------------------------------------
+
+
+def test_claim_schema(claims: list[dict[str, Any]]) -> None:
+    ids = [c["id"] for c in claims]
+    assert len(ids) == len(set(ids)), "duplicate claim ids"
+    for c in claims:
+        assert set(c) >= {"id", "claim", "kind", "expected_verdict", "evidence", "sections"}, c
+        assert re.fullmatch(r"c\d{3}", c["id"]), c["id"]
+        assert isinstance(c["claim"], str) and len(c["claim"]) >= 20, c["id"]
+        assert c["kind"] in CLAIM_KINDS and c["expected_verdict"] in VERDICTS, c["id"]
+        assert all(SECTION.match(s) for s in c["sections"]), c["id"]
+        if c["kind"] == "unsupported":
+            assert c["evidence"] == [] and c["expected_verdict"] == "not_found", c["id"]
+        elif c["kind"] == "contradicted":
+            assert c["evidence"] and c["expected_verdict"] == "not_found", c["id"]
+        else:
+            assert c["evidence"] and c["expected_verdict"] in {"supported", "partial"}, c["id"]
+
+
+def test_claim_counts(claims: list[dict[str, Any]]) -> None:
+    kinds = Counter(c["kind"] for c in claims)
+    assert len(claims) >= 30
+    assert kinds["unsupported"] + kinds["contradicted"] >= 6
+    assert kinds["supported_quote"] >= 5 and kinds["supported_paraphrase"] >= 10
+
+
+def test_quoted_claims_are_in_the_report(claims: list[dict[str, Any]], report: str) -> None:
+    quotes = [c for c in claims if c["kind"] == "supported_quote"]
+    pasted_with_breaks = [c for c in quotes if "\n" in c["claim"]]
+    assert len(pasted_with_breaks) >= 2, "need quotes pasted across hard line breaks"
+    for c in quotes:
+        assert evidence_in(report, c["claim"]), c["id"]
+        assert any(evidence_in(c["claim"], e) or evidence_in(e, c["claim"]) for e in c["evidence"])
+
+
+def test_unsupported_claims_are_not_in_the_report(
+    claims: list[dict[str, Any]], report: str
+) -> None:
+    for c in claims:
+        if c["kind"] in {"unsupported", "contradicted"}:
+            assert not evidence_in(report, c["claim"]), c["id"]
