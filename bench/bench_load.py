@@ -109,7 +109,7 @@ def measure(
         with live_server(index_dir, workers=count) as server:
             for offset, clients in enumerate(levels):
                 # Each level gets its own slice, so no query repeats within a server's life.
-                share = queries[offset::len(levels)]
+                share = queries[offset :: len(levels)]
                 results.append(
                     asyncio.run(
                         run_level(

@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from workload import Latency, report_queries, summarise  # noqa: E402
+
 from index.analysis import DutchAnalyzer, build_vocabulary  # noqa: E402
 from index.config import from_settings  # noqa: E402
 from index.dense import DenseIndex  # noqa: E402
@@ -46,7 +48,6 @@ from index.sparse import SparseIndex  # noqa: E402
 from index.store import HybridIndex, load_index  # noqa: E402
 from ingest.models import Passage  # noqa: E402
 from service.settings import Settings  # noqa: E402
-from workload import Latency, report_queries, summarise  # noqa: E402
 
 NOISE_SIGMA = 0.02  # per-dimension; on 384-dim unit vectors this keeps cosine to the original ~0.9
 P_DROP, P_REPLACE, P_TYPO = 0.05, 0.10, 0.02

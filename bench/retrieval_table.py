@@ -87,14 +87,21 @@ GROUPS: dict[str, Callable[[Question], bool]] = {
 def table(rows: dict[str, list[int | None]], questions: list[Question]) -> str:
     """Markdown table: one row per system, one column block per group."""
     counts = {g: sum(1 for q in questions if f(q)) for g, f in GROUPS.items()}
-    head = ["system"] + [f"{g} (n={counts[g]}) {m}" for g in GROUPS for m in ("R@1", "R@5", "R@10", "MRR@10")]
+    head = ["system"] + [
+        f"{g} (n={counts[g]}) {m}" for g in GROUPS for m in ("R@1", "R@5", "R@10", "MRR@10")
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, ranks in rows.items():
         cells = [name]
         for flt in GROUPS.values():
             sub = [r for q, r in zip(questions, ranks, strict=True) if flt(q)]
             m = metrics(sub)
-            cells += [f"{m['R@1']:.2f}", f"{m['R@5']:.2f}", f"{m['R@10']:.2f}", f"{m['MRR@10']:.2f}"]
+            cells += [
+                f"{m['R@1']:.2f}",
+                f"{m['R@5']:.2f}",
+                f"{m['R@10']:.2f}",
+                f"{m['MRR@10']:.2f}",
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -151,7 +158,7 @@ def explore(index: HybridIndex, questions: list[Question]) -> dict[str, list[int
 
     variants: dict[str, list[int | None]] = {}
     for w in (0.5,):
-        variants[f"rrf equal k=60"] = run(rrf(w, 60))
+        variants["rrf equal k=60"] = run(rrf(w, 60))
     for w in (0.2, 0.3):
         variants[f"rrf w_dense={w} k=60"] = run(rrf(w, 60))
     for w in (0.2, 0.3, 0.4, 0.5):
@@ -182,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         build_index(passages, index_dir, config=config)
         print(f"built index in {time.perf_counter() - started:.1f}s -> {index_dir}")
     index = load_index(index_dir, config=config)
-    unmatched = [q.qid for q in questions if first_relevant([p.text for p in passages], q.evidence) is None]
+    unmatched = [
+        q.qid for q in questions if first_relevant([p.text for p in passages], q.evidence) is None
+    ]
 
     rows: dict[str, list[int | None]] = {}
     if not args.no_baseline:

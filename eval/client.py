@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, cast
 from urllib.parse import quote
 
 import httpx
@@ -22,10 +22,16 @@ from service.settings import Settings
 API_KEY_HEADER = "X-API-Key"
 
 
+class Transport(Protocol):
+    """What the client needs of httpx.Client (and of TestClient, which subclasses it)."""
+
+    def request(self, method: str, url: str, *, json: Any = None) -> httpx.Response: ...
+
+
 class ServiceClient:
     """JSON calls to the API with wall-clock timings (ms) per endpoint name."""
 
-    def __init__(self, http: httpx.Client, *, where: str) -> None:
+    def __init__(self, http: Transport, *, where: str) -> None:
         self._http = http
         self.where = where
         self.latency_ms: dict[str, list[float]] = defaultdict(list)
@@ -91,7 +97,9 @@ def in_process(settings: Settings) -> Iterator[ServiceClient]:
     from service.app import create_app
 
     with TestClient(create_app(settings), headers=_headers(settings)) as http:
-        yield ServiceClient(http, where="in-process")
+        # TestClient subclasses httpx.Client; its stubs override `request` with other
+        # parameter types, which mypy will not match structurally.
+        yield ServiceClient(cast(Transport, http), where="in-process")
 
 
 @contextmanager

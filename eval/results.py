@@ -59,6 +59,7 @@ def build_results(
             "gold_sha256": gold.sha256,
         },
         **summary,
+        "latency_samples_ms": {k: [round(v, 3) for v in vs] for k, vs in record.latency_ms.items()},
         "unmatched_evidence": record.unmatched_evidence,
         **items,
         "ablation": ablation,

@@ -41,8 +41,12 @@ def groups(questions: Sequence[G]) -> dict[str, list[G]]:
         "lang=nl,kind=paraphrase": lambda q: q.lang == "nl" and q.kind == "paraphrase",
     }
     for kind in sorted({q.kind for q in questions}):
-        selectors[f"kind={kind}"] = lambda q, kind=kind: q.kind == kind
+        selectors[f"kind={kind}"] = _of_kind(kind)
     return {name: [q for q in questions if pick(q)] for name, pick in selectors.items()}
+
+
+def _of_kind(kind: str) -> Callable[[Grouped], bool]:
+    return lambda q: q.kind == kind
 
 
 def retrieval_metrics(questions: Sequence[QuestionResult]) -> dict[str, float]:

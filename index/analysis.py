@@ -30,6 +30,9 @@ LINKING = ("s", "en", "e")  # Dutch linking morphemes: veiligheid-s-situatie
 WORDFREQ_MIN_ZIPF = 3.0  # a wordfreq word this common is a plausible compound part
 REPORT_ZIPF = 3.0  # Zipf value given to a report word that wordfreq does not know
 STOPWORDS = frozenset(STOPWORDS_DUTCH)
+# Dutch interrogatives: they shape a question but say nothing about the passage sought,
+# so queries drop them (the passages keep them; "waarom" in the text is content).
+QUESTION_WORDS = ("waarom", "welke", "welk", "hoeveel", "wanneer", "waar", "waardoor", "waarvoor")
 
 
 def fold(text: str) -> str:
@@ -104,8 +107,8 @@ class CompoundSplitter:
         """The parts of `word` (and of its report-only parts), or () if it is no compound."""
         if len(word) < MIN_COMPOUND or not word.isalpha() or word in self._common:
             return ()
-        found = self._segment(word)
-        if found is None or len(found[1]) < 2:
+        found = self._best_cut(word)
+        if found is None:
             return ()
         parts = list(found[1])
         for part in found[1]:
@@ -113,9 +116,13 @@ class CompoundSplitter:
         return tuple(dict.fromkeys(parts))
 
     def _segment_uncached(self, word: str) -> tuple[float, tuple[str, ...]] | None:
-        """(mean Zipf, parts) of the best segmentation of `word` into known words."""
-        if word in self._common:
-            return self._common[word], (word,)
+        """(mean Zipf, parts): a known word whole, else its best cut."""
+        if word in self._vocab:
+            return self._vocab[word], (word,)
+        return self._best_cut(word)
+
+    def _best_cut(self, word: str) -> tuple[float, tuple[str, ...]] | None:
+        """The best segmentation of `word` into two or more known words, or None."""
         best: tuple[float, tuple[str, ...]] | None = None
         for cut in range(MIN_PART, len(word) - MIN_PART + 1):
             head = self._base(word[:cut])
@@ -126,8 +133,6 @@ class CompoundSplitter:
             score = sum(self._vocab[p] for p in parts) / len(parts)
             if best is None or (-len(parts), score) > (-len(best[1]), best[0]):
                 best = score, parts
-        if word in self._vocab and best is None:
-            return self._vocab[word], (word,)
         return best
 
     def _base(self, head: str) -> str | None:

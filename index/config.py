@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from service.settings import Settings
-
 from index.models import IndexConfig
+from service.settings import Settings
 
 
 def from_settings(settings: Settings) -> IndexConfig:

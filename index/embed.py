@@ -119,6 +119,7 @@ class Embedder:
         self._cache_path = cache_dir / "embeddings.sqlite" if cache_dir else None
         self.embedded = 0  # texts sent to the model by embed_passages
         self.cache_hits = 0
+        self.queries_embedded = 0  # texts sent to the model by embed_queries
 
     @property
     def dimension(self) -> int:
@@ -142,6 +143,7 @@ class Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) L2-normalised float32 vectors of queries (query prefix applied)."""
+        self.queries_embedded += len(texts)
         return self._encode([self.query_prefix + t[:MAX_QUERY_CHARS] for t in texts])
 
     def _embed_cached(self, texts: list[str], cache: EmbeddingCache) -> np.ndarray:

@@ -45,25 +45,29 @@ def match_long_form(short: str, candidate: str) -> str | None:
 
 
 def match_initials(short: str, candidate: str, *, tail: bool) -> str | None:
-    """The fewest trailing (`tail`) or leading words of `candidate` whose initials spell `short`."""
+    """Trailing (`tail`: the fewest) or leading (the most) words of `candidate` whose
+    initials spell `short`: a long form before `(SF)` starts as late as possible, one
+    after `SF –` or inside `SF (...)` runs as far as its letters allow."""
     letters = fold("".join(c for c in short if c.isalnum()))
     spans = [m.span() for m in _WORD_SPAN.finditer(candidate)]
-    words = [fold(candidate[a:b]) for a, b in spans]
-    for n in range(1, min(len(words), 3 * len(letters)) + 1):
+    words = [(fold(candidate[a:b]), _skippable(candidate[a:b])) for a, b in spans]
+    sizes = range(1, min(len(words), 3 * len(letters)) + 1)
+    for n in sizes if tail else reversed(sizes):
         chosen = words[-n:] if tail else words[:n]
-        if chosen and not _skippable(chosen[0]) and _fits(letters, tuple(chosen)):
+        if chosen and not chosen[0][1] and _fits(letters, tuple(chosen)):
             first, last = (spans[-n], spans[-1]) if tail else (spans[0], spans[n - 1])
             return candidate[first[0] : last[1]].strip(" ,–—-")
     return None
 
 
-def _fits(letters: str, words: tuple[str, ...]) -> bool:
+def _fits(letters: str, words: tuple[tuple[str, bool], ...]) -> bool:
+    """Can `letters` be spelled by the words' initials (plus later letters inside a word)?"""
     if not words:
         return not letters
     if not letters:
         return False
-    word, rest = words[0], words[1:]
-    if rest and _skippable(word) and _fits(letters, rest):
+    (word, skippable), rest = words[0], words[1:]
+    if rest and skippable and _fits(letters, rest):
         return True
     if word[0] != letters[0]:
         return False
@@ -104,12 +108,12 @@ def _schwartz_hearst(short: str, candidate: str) -> str | None:
 
 
 def _plausible_strict(short: str, long_form: str) -> bool:
-    words = long_form.split()
+    words = _WORD_SPAN.findall(long_form)
     return len(long_form) > len(short) and len(words) >= 2 and short not in words
 
 
 def _plausible(short: str, long_form: str) -> bool:
-    n_words = len(long_form.split())
+    n_words = len(_WORD_SPAN.findall(long_form))
     return (
         len(long_form) > len(short)
         and n_words >= 2
@@ -184,16 +188,21 @@ class QueryExpander:
         }
         self._long = {fold(v): k for k, v in glossary.items()}
 
-    def expansions(self, query: str) -> list[str]:
-        """Glossary texts to add to `query` (long forms and acronyms), without duplicates."""
+    def long_forms(self, query: str) -> list[str]:
+        """Long forms of the acronyms `query` uses (ASIFU -> All Source Information ...)."""
         added: list[str] = []
         for token in re.findall(r"[^\W_][\w\-’']*", query):
             token = _POSSESSIVE.sub("", token)
             long_form = self._exact.get(token) or self._folded.get(fold(token))
             if long_form:
                 added.append(long_form)
-        folded_query = " ".join(fold(query).split())
-        for long_form, short in self._long.items():
-            if long_form in folded_query:
-                added.append(short)
         return list(dict.fromkeys(added))
+
+    def acronyms(self, query: str) -> list[str]:
+        """Acronyms of the long forms `query` spells out (... Task Group -> LRRPTG)."""
+        folded_query = " ".join(fold(query).split())
+        return [short for long_form, short in self._long.items() if long_form in folded_query]
+
+    def expansions(self, query: str) -> list[str]:
+        """Both directions, without duplicates."""
+        return list(dict.fromkeys(self.long_forms(query) + self.acronyms(query)))

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from index import fusion
-from index.analysis import DutchAnalyzer, Vocabulary, build_vocabulary
+from index.analysis import QUESTION_WORDS, DutchAnalyzer, Vocabulary, build_vocabulary
 from index.dense import DenseIndex
 from index.embed import MAX_QUERY_CHARS, Embedder
 from index.errors import IndexBuildError, IndexError_, IndexLoadError
@@ -369,7 +369,12 @@ def _check_config(manifest: Manifest, config: IndexConfig, index_dir: Path) -> N
         ("embedding model", manifest.embedding_model, config.model_label, "EMBEDDING_MODEL"),
         ("query prefix", manifest.query_prefix, config.query_prefix, "QUERY_PREFIX"),
         ("passage prefix", manifest.passage_prefix, config.passage_prefix, "PASSAGE_PREFIX"),
-        ("FAISS index type", manifest.faiss_index_type, config.faiss_index_type, "FAISS_INDEX_TYPE"),
+        (
+            "FAISS index type",
+            manifest.faiss_index_type,
+            config.faiss_index_type,
+            "FAISS_INDEX_TYPE",
+        ),
         (
             "max passage tokens",
             manifest.max_passage_tokens,
@@ -424,6 +429,7 @@ class HybridIndex:
         self._analyzer = DutchAnalyzer(vocabulary)
         self._glossary = glossary
         self._expander = QueryExpander(glossary, common_words=vocabulary.common)
+        self._question_terms = frozenset(self._analyzer.analyze(" ".join(QUESTION_WORDS)))
         self._position = {p.passage_id: i for i, p in enumerate(passages)}
         self._sentence_rows = _rows_by_passage(sentences)
         self._sentences = sentences
@@ -575,12 +581,18 @@ class HybridIndex:
         return sparse, dense
 
     def _query_terms(self, query: str) -> list[str]:
+        """BM25 query terms: analysed words minus question words, once each, plus the
+        acronyms of spelled-out long forms. Acronyms are not expanded to their long forms
+        here: the report mostly uses the acronym, so the long form's words would only
+        favour the one passage that defines it (measured: Dutch recall@5 0.70 -> 0.74)."""
         text = query[:MAX_QUERY_CHARS]
-        terms = self._analyzer.analyze(text)
+        terms = [t for t in self._analyzer.analyze(text) if t not in self._question_terms]
         if not terms:
             return []
-        extra = self._expander.expansions(text)
-        return terms + self._analyzer.analyze(" ".join(extra)) if extra else terms
+        extra = self._expander.acronyms(text)
+        if extra:
+            terms += self._analyzer.analyze(" ".join(extra))
+        return list(dict.fromkeys(terms))
 
     def _search_one(self, query: str, terms: list[str], *, k: int, mode: SearchMode) -> list[Hit]:
         if mode == "bm25":

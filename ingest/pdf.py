@@ -34,7 +34,9 @@ RULE_REACH = 20.0  # points: a separator rule this far above a line can head its
 
 _NUMBER = re.compile(r"\d+")
 _ROMAN_TOKEN = re.compile(r"(?i)(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
-_PAGE_LABEL_TOKEN = re.compile(r"(?i)^(?:\d+|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))$")
+_PAGE_LABEL_TOKEN = re.compile(
+    r"(?i)^(?:\d+|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +93,15 @@ def _read_pages(path: Path) -> list[_Page]:
                 "e.g. `qpdf --decrypt --password=PASSWORD in.pdf out.pdf`"
             )
         if doc.page_count == 0:
-            raise IngestError(f"{path}: the PDF has no pages; pass the full report")
+            raise IngestError(
+                f"{path}: the PDF has no pages (corrupt or empty); pass the full report"
+            )
         try:
-            return [_read_page(page) for page in doc]
+            return [_read_page(doc.load_page(i)) for i in range(doc.page_count)]
         except (RuntimeError, ValueError) as exc:
-            raise IngestError(f"{path}: the PDF is damaged ({exc}); re-export or repair it") from exc
+            raise IngestError(
+                f"{path}: the PDF is damaged ({exc}); re-export or repair it"
+            ) from exc
 
 
 def _check_file(path: Path) -> None:

@@ -31,12 +31,12 @@ def ingest_sources(
     """
     if not paths:
         raise IngestError("no source given; pass a .txt or .pdf file")
+    # read (and so validate) every source before the long work starts: a bad file fails
+    # fast, with its own one-line error and before any progress output
+    sources = [(path, read_source_lines(path), sha256_of(path)) for path in paths]
     passages: list[Passage] = []
-    for path in _progress(paths, enabled=progress):
-        lines = read_source_lines(path)
-        found = build_passages(
-            lines, source=path.name, source_sha256=sha256_of(path), max_tokens=max_tokens
-        )
+    for path, lines, digest in _progress(sources, enabled=progress):
+        found = build_passages(lines, source=path.name, source_sha256=digest, max_tokens=max_tokens)
         passages.extend(_prefixed(found, prefix=path.stem) if len(paths) > 1 else found)
     _check_unique(passages)
     return passages
@@ -67,16 +67,14 @@ def write_passages(passages: Iterable[Passage], out_dir: Path) -> Path:
     """Write `out_dir/passages.jsonl` atomically (temporary file, then os.replace)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / PASSAGES_FILE
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=out_dir, prefix=".passages-", suffix=".tmp", delete=False
-    )
+    descriptor, temporary = tempfile.mkstemp(dir=out_dir, prefix=".passages-", suffix=".tmp")
     try:
-        with handle:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             for passage in passages:
                 handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-        os.replace(handle.name, target)
+        os.replace(temporary, target)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        Path(temporary).unlink(missing_ok=True)
         raise
     return target
 
@@ -108,9 +106,12 @@ def _check_unique(passages: Sequence[Passage]) -> None:
         seen.add(passage.passage_id)
 
 
-def _progress(paths: Sequence[Path], *, enabled: bool) -> Iterable[Path]:
+_Source = tuple[Path, list[SourceLine], str]
+
+
+def _progress(sources: list[_Source], *, enabled: bool) -> Iterable[_Source]:
     if not enabled:
-        return paths
+        return sources
     from tqdm import tqdm
 
-    return tqdm(paths, desc="ingest", unit="source")
+    return tqdm(sources, desc="ingest", unit="source")

@@ -36,16 +36,18 @@ SPLIT_WORD_ZIPF = 2.5
 HYPHEN_JOIN_ZIPF = 2.0
 SUSPENSION = frozenset({"en", "of", "als", "tot", "noch", "maar", "dan"})
 WINDOW = 10
-VOWEL_CLASH = frozenset("aa ae ai au ee ei eu ie oe oi oo ou ui ii uu".split())
+VOWEL_CLASH = frozenset(
+    ["aa", "ae", "ai", "au", "ee", "ei", "eu", "ie", "oe", "oi", "oo", "ou", "ui", "ii", "uu"]
+)
 
 _L = r"[^\W\d_]"
-_PAIR = re.compile(rf"(?<![\w’'-])({_L}+) ({_L}+)(?![\w’'-])")
+_PAIR = re.compile(rf"(?<![\w’'-])({_L}+) (?=({_L}+)(?![\w’'-]))")
 _TOKEN = re.compile(rf"{_L}+")
 _DANGLING = re.compile(rf"{_L}- ({_L}+)")
-_INNER = re.compile(rf"(?<![\w’'-])([a-zà-ÿ]+)-([a-zà-ÿ]+)(?![\w’'-])")
+_INNER = re.compile(r"(?<![\w’'-])([a-zà-ÿ]+)-([a-zà-ÿ]+)(?![\w’'-])")
 _ROMAN = r"(?:x{0,3})(?:ix|iv|v?i{1,3}|v)"
 _GLUED = re.compile(
-    rf"(?:{_L}{{2}}|(?<!\d)\d{{4}})[.,;:)’”](?:\d{{1,3}}|{_ROMAN})(?:,|\.)?(?=\s|$)"
+    rf"(?<!\S)\S*?(?:{_L}{{2}}|(?<!\d)\d{{4}})[.,;:)’”](?:\d{{1,3}}|{_ROMAN})(?:,|\.)?(?=\s|$)"
 )
 
 
@@ -86,7 +88,7 @@ def split_word_artifacts(
         for match in _PAIR.finditer(text):
             left, right = match.group(1), match.group(2)
             if _is_split(left, right, tokens):
-                found.append(Finding(where, match.group(0)))
+                found.append(Finding(where, f"{left} {right}"))
     return found
 
 
@@ -135,7 +137,9 @@ def glued_note_marks(texts: Sequence[tuple[str, str]]) -> list[Finding]:
     ]
 
 
-def passage_texts(passages: Iterable[Passage], *, skip_tables: bool = True) -> list[tuple[str, str]]:
+def passage_texts(
+    passages: Iterable[Passage], *, skip_tables: bool = True
+) -> list[tuple[str, str]]:
     """`(passage_id, text)` pairs to count in; tables hold numbers and names, not prose."""
     return [
         (p.passage_id, p.text) for p in passages if not (skip_tables and p.kind.value == "table")
@@ -148,7 +152,7 @@ def raw_paragraphs(lines: Sequence[SourceLine]) -> list[tuple[str, str]]:
     The "before" side of a before/after count.
     """
     paragraphs: list[tuple[str, str]] = []
-    start, chunk = 0, []
+    start, chunk = 0, list[str]()
     for number, line in enumerate([*lines, SourceLine("")], start=1):
         if line.text.strip():
             if not chunk:

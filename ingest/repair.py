@@ -11,6 +11,7 @@ about 3 for an ordinary word, 7+ for "de", "en").
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,13 @@ BOUND_JOIN_ZIPF = 2.0
 # ... and only for a rare left part seen at least twice: "ten slotte" once in a short
 # text is not evidence that "ten" is a fragment.
 BOUND_LEFT_MAX_ZIPF = 4.5
+# A compound's last part cut by a split ("evacuatiemogelijk heden") is tried from the
+# longest tail of at least this many letters after a first part of at least MIN_PREFIX.
+MIN_TAIL = 4
+MIN_PREFIX = 3
+# A word a roman note mark is glued to must be at least this common unless the document
+# attests it ("Chinooks", "sensoren"); names such as "Assimi" are not "Assim" + "i".
+STEM_ZIPF = 2.0
 # Words that follow a suspended hyphen ("politie- en KMar-bijdrage", "zowel X- als Y").
 SUSPENSION_WORDS = frozenset({"en", "of", "als", "tot", "noch", "dan", "c.q.", "en/of"})
 # Vowel pairs that Dutch spelling separates with a hyphen in a compound
@@ -43,6 +51,11 @@ _VOWEL_CLASH = frozenset(
 _LETTERS = r"[^\W\d_]"
 _TOKEN = re.compile(rf"{_LETTERS}+(?:[’']{_LETTERS}+)?(?:-{_LETTERS}+(?:[’']{_LETTERS}+)?)*")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# A letters-only token and what follows it: nothing (end of text), punctuation, or the
+# next word (`next`), which makes the token "free" when it is a function word.
+_FREE = re.compile(
+    rf"(?<![\w’'-])(?P<word>{_LETTERS}+)(?=(?:\s*$|[.,;:!?)\]’”\"]|\s+(?P<next>{_LETTERS}+)\b))"
+)
 _ROMAN = re.compile(r"(?=[ivxlc])(c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
@@ -75,11 +88,16 @@ class Lexicon:
     A hyphenated token counts as itself and as each of its parts, so "VN-besluitvorming"
     attests "besluitvorming" too. `hyphen_heads` counts the distinct hyphenated tokens
     that start with a given part ("niet-" in "niet-westerse", "niet-militaire").
+    `free` counts the occurrences of a token that stand alone: before punctuation, at the
+    end of a text or before a function word ("rotaties." or "Chinooks en" — a word, not
+    the first half of a compound).
     """
 
     counts: Counter[str] = field(default_factory=Counter)
     hyphen_heads: Counter[str] = field(default_factory=Counter)
     followers: dict[str, Counter[str]] = field(default_factory=dict)
+    free: Counter[str] = field(default_factory=Counter)
+    forms: list[str] = field(default_factory=list)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Lexicon:
@@ -98,6 +116,11 @@ class Lexicon:
             for match in re.finditer(rf"(?<![\w’'-])({_LETTERS}+)(?=(\s+\S*|\s*$))", text):
                 follower = re.sub(r"[^\w’'-].*$", "", match.group(2).strip()).lower()
                 lexicon.followers.setdefault(match.group(1).lower(), Counter())[follower] += 1
+            for match in _FREE.finditer(text):
+                word, follower = match.group("word"), match.group("next")
+                if not follower or zipf(follower) >= RIGHT_FUNCTION_ZIPF:
+                    lexicon.free[word.lower()] += 1
+        lexicon.forms = sorted(lexicon.counts)
         return lexicon
 
     def bound_to(self, left: str, right: str) -> bool:
@@ -118,6 +141,17 @@ class Lexicon:
     def known(self, word: str) -> bool:
         """Attested in the document or listed in the Dutch word list."""
         return self.count(word) > 0 or zipf(word) > 0
+
+    def compounds_starting(self, head: str) -> int:
+        """How many distinct document forms begin with `head` and go on for 3+ letters
+        ("onderzoeksvraag", "onderzoeksteam" for "onderzoeks")."""
+        head = head.lower()
+        found = 0
+        for form in self.forms[bisect_left(self.forms, head) :]:
+            if not form.startswith(head):
+                break
+            found += len(form) >= len(head) + 3
+        return found
 
 
 # --- line joining and line-end hyphenation ------------------------------------------------
@@ -146,7 +180,7 @@ def _append_line(text: str, line: str, lexicon: Lexicon) -> str:
     head = re.search(rf"({_LETTERS}[\w’']*)-$", text)
     if not head:
         return f"{text} {line}"
-    first = re.match(rf"[\w’']+", line)
+    first = re.match(r"[\w’']+", line)
     if first is None:
         return f"{text} {line}"
     left = head.group(1).split("-")[-1]
@@ -203,8 +237,8 @@ def repair_midline_hyphens(text: str) -> str:
 # --- words split by a stray space ---------------------------------------------------------
 
 _PAIR = re.compile(
-    rf"(?<![\w’'-])(?P<a>{_LETTERS}+(?:[’']{_LETTERS}+)?(?:-{_LETTERS}+)*) (?P<b>[a-zà-ÿ]{_LETTERS}*)"
-    rf"(?![\w’'])"
+    rf"(?<![\w’'-])(?P<a>{_LETTERS}+(?:[’']{_LETTERS}+)?(?:-{_LETTERS}+)*)"
+    rf" (?P<b>[a-zà-ÿ]{_LETTERS}*)(?![\w’'])"
 )
 
 
@@ -219,13 +253,12 @@ class Join(NamedTuple):
 def split_join_verdict(left: str, right: str, lexicon: Lexicon, *, attested_only: bool) -> bool:
     """Should the adjacent tokens `left` `right` be one word?
 
-    Yes when the joined form is a known word (in the document or the Dutch list) and at
-    least one part is not a word on its own (`WORD_ZIPF`), or — with `attested_only` —
-    when both parts are words but the joined form is attested in the document itself
-    ("besluit vorming" with "besluitvorming" elsewhere). Two special cases of the first
-    rule: a left part that only ever occurs before this right part (`Lexicon.bound_to`),
-    and a linking-s first part ("Onderzoeks aanpak"). Never for acronyms or when a part is
-    a function word (`LEFT_FUNCTION_ZIPF`, `RIGHT_FUNCTION_ZIPF`).
+    Two words (`is_word`) stay apart unless the document itself attests the joined form
+    ("besluit vorming" with "besluitvorming" elsewhere; only with `attested_only`) or the
+    left part only ever occurs before this right part (`Lexicon.bound_to`, "Veiligheids
+    raad"). When a part is a fragment, the joined form must be attested
+    (`_attested_join`). Never for acronyms or when a part is a function word
+    (`LEFT_FUNCTION_ZIPF`, `RIGHT_FUNCTION_ZIPF`).
     """
     head = left.split("-")[-1]
     if not head or _acronym_like(head) or not right[:1].islower():
@@ -233,28 +266,75 @@ def split_join_verdict(left: str, right: str, lexicon: Lexicon, *, attested_only
     if zipf(head) >= LEFT_FUNCTION_ZIPF or zipf(right) >= RIGHT_FUNCTION_ZIPF:
         return False
     joined = head + right
-    fragment = zipf(head) < WORD_ZIPF or zipf(right) < WORD_ZIPF
-    if fragment:
-        known = lexicon.known(joined) or _linking_s_compound(head, right)
-        return known and len(head) + len(right) >= 5
+    if not (is_left_word(head, lexicon) and zipf(right) >= WORD_ZIPF):
+        return len(joined) >= 5 and _attested_join(head, right, lexicon)
     if lexicon.bound_to(head, right) and zipf(joined) >= BOUND_JOIN_ZIPF:
         return True
     return attested_only and lexicon.count(joined) > 0
 
 
-def _linking_s_compound(head: str, right: str) -> bool:
-    """'Onderzoeks aanpak': a known first part ending in the Dutch linking -s that is not a
-    word on its own, before a real word, is the first half of a compound."""
+def is_left_word(part: str, lexicon: Lexicon) -> bool:
+    """Can the left part of a pair stand on its own: a common Dutch word (`WORD_ZIPF`) or
+    a token the document also uses on its own (`Lexicon.free`: "de rotaties.", "Chinooks
+    en"), unless it is a linking-s compound half. (A right part is always followed by
+    something, so only Zipf tells whether it is a word.)"""
+    if zipf(part) >= WORD_ZIPF:
+        return True
+    return lexicon.free[part.lower()] > 0 and not _linking_s_head(part, lexicon)
+
+
+def _attested_join(head: str, right: str, lexicon: Lexicon) -> bool:
+    """A fragment join needs evidence for the whole: the joined form is known, or the
+    left part is a linking-s compound half, or the joined form ends in a known word that
+    the split cut ("evacuatiemogelijk heden": "mogelijkheden")."""
+    if lexicon.known(head + right):
+        return True
+    if _linking_s_head(head, lexicon) and zipf(right) >= WORD_ZIPF and len(right) >= 4:
+        return True
+    return _tail_join(head, right, lexicon)
+
+
+def _linking_s_head(head: str, lexicon: Lexicon) -> bool:
+    """'Onderzoeks' in 'Onderzoeks aanpak': a rare form ending in the Dutch linking -s
+    that the document only uses as a compound's first half — it begins other compounds
+    ("onderzoeksvraag") and never stands alone. A plural ("rotaties", "Chinooks")
+    stands alone somewhere ("de rotaties.", "Chinooks en") or begins no compound."""
     return (
         len(head) >= 5
         and head.endswith("s")
         and 0 < zipf(head) < WORD_ZIPF
-        and len(right) >= 4
-        and zipf(right) >= WORD_ZIPF
+        and lexicon.free[head.lower()] == 0
+        and lexicon.compounds_starting(head) > 0
     )
 
 
-def repair_split_words(text: str, lexicon: Lexicon, *, attested_only: bool) -> tuple[str, list[Join]]:
+def _tail_join(head: str, right: str, lexicon: Lexicon) -> bool:
+    """Does `head`, itself no word, end in a known word (at least `MIN_TAIL` letters, after
+    a known first part) whose join with `right` is attested? "evacuatiemogelijk heden":
+    "evacuatie" + "mogelijk", and "mogelijkheden" is a word. Only the longest such tail
+    is tried."""
+    lower = head.lower()
+    if zipf(lower) > 0 or lexicon.free[lower] > 0:
+        return False
+    for cut in range(MIN_PREFIX, len(lower) - MIN_TAIL + 1):
+        prefix, tail = lower[:cut], lower[cut:]
+        if zipf(tail) < WORD_ZIPF or not _known_first_part(prefix, lexicon):
+            continue
+        tail_joined = tail + right.lower()
+        return lexicon.count(tail_joined) > 0 or zipf(tail_joined) >= WORD_ZIPF
+    return False
+
+
+def _known_first_part(prefix: str, lexicon: Lexicon) -> bool:
+    """'evacuatie', 'verkennings' (linking -s after a known word): a compound's first part."""
+    if zipf(prefix) >= WORD_ZIPF or lexicon.count(prefix) > 0:
+        return True
+    return prefix.endswith("s") and zipf(prefix[:-1]) >= WORD_ZIPF
+
+
+def repair_split_words(
+    text: str, lexicon: Lexicon, *, attested_only: bool
+) -> tuple[str, list[Join]]:
     """Join the split words of `text` left to right; return the text and the joins made.
 
     After a join the joined word is tried again with the next token, so three-part
@@ -304,37 +384,78 @@ def repair_split_words_everywhere(
 
 # --- endnote marks glued to words ---------------------------------------------------------
 
-_REF = r"(?:[ivx]+\d{1,3}|[ivx]+|\d{1,3})"
+_REF = r"(?:[ivxl]+\d{1,3}|[ivxl]+|\d{1,3})"
 _AFTER_PUNCT = re.compile(
     rf"(?P<body>\S*?[^\W_][)’”'\]]*[.,;:!?)’”'\]])"
     rf"(?P<refs>{_REF}(?:,\s?{_REF})*)(?P<trail>[.,;:]?)(?=\s|$)"
 )
-_AFTER_LETTER = re.compile(rf"(?P<body>\S*?{_LETTERS})(?P<refs>[ivx]+)(?P<trail>[.,;:]?)(?=\s|$)")
+# A word with a mark glued straight to its last letter: "sensorenxiii)", "passen123".
+_AFTER_LETTER = re.compile(
+    r"(?P<body>\S*?[^\W_])(?P<refs>[ivxl]+|\d{1,3})(?P<trail>[.,;:!?)’”'\]]*)(?=\s|$)"
+)
 _CLOSERS = ".,;:!?)’”'\"]"
-_SPLIT_REF = re.compile(r"([ivx]+)(\d+)$")
+_SPLIT_REF = re.compile(r"([ivxl]+)(\d+)$")
+_LAST_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*$")
 
 
-def strip_note_refs(text: str, *, labels: frozenset[str], lexicon: Lexicon) -> tuple[str, list[str]]:
-    """Remove endnote marks glued to words; return the clean text and the marks in order.
+def strip_note_refs(
+    text: str, *, labels: frozenset[str], lexicon: Lexicon
+) -> tuple[str, list[str]]:
+    """Remove endnote marks glued to words; return the clean text and the marks found.
 
     A mark is an arabic number (1-3 digits) or a roman footnote label glued after
     punctuation that follows a word or a year ("missie.29", "brief.vi", "2013.i",
-    "100-missies,i", "aansturen.xi, 74"), or a roman label from `labels` glued straight to a
-    word the document attests without it ("Chinooksxviii" when "Chinooks" occurs). Real
-    numbers stay: "2014", "nr. 226", "paragraaf 2.1", "S/2021/519".
+    "100-missies,i", "aansturen.xi, 74"), or glued straight to the last letter of a word
+    (`glued_to_word`: "Chinooksxviii", "sensorenxiii)", "maanden186"). Real numbers and
+    names stay: "2014", "nr. 226", "paragraaf 2.1", "S/2021/519", "G5", "NH90", "Mali".
     """
     refs: list[str] = []
 
-    def fix(match: re.Match[str]) -> str:
+    def after_punct(match: re.Match[str]) -> str:
         body, marks, trail = match.group("body"), match.group("refs"), match.group("trail")
         found = _parse_refs(marks)
-        if not _is_note_mark(body, found, labels=labels, lexicon=lexicon, whole=match.group(0)):
+        if not _is_note_mark(body, found, labels=labels):
             return match.group(0)
         refs.extend(found)
         return body + trail
 
-    text = _AFTER_PUNCT.sub(fix, text)
-    return _AFTER_LETTER.sub(fix, text), refs
+    def after_letter(match: re.Match[str]) -> str:
+        token = match.group("body") + match.group("refs")
+        cut = glued_to_word(token, labels=labels, lexicon=lexicon)
+        if cut is None:
+            return match.group(0)
+        refs.append(token[cut:])
+        return token[:cut] + match.group("trail")
+
+    text = _AFTER_PUNCT.sub(after_punct, text)
+    return _AFTER_LETTER.sub(after_letter, text), refs
+
+
+def glued_to_word(token: str, *, labels: frozenset[str], lexicon: Lexicon) -> int | None:
+    """Where a note mark glued to the last letter of `token` starts, or None.
+
+    The whole word must not be attested ("Mali", "taxi" stay). Digits (1-3) are a mark
+    after a word that is no acronym ("maanden186"; "G5", "NH90" stay): Dutch prose never
+    glues a number to a word. A roman mark must be a footnote label from `labels` (the
+    longest that fits) after an attested word (`_attested_stem`: "sensorenxiii",
+    "missierichtlijnenii", not "Assimi") or after an acronym the document uses or a code
+    ("UNDSSxvi", "IPO’si", "U2xiii").
+    """
+    bare = token.rstrip("0123456789")
+    stem = _LAST_WORD.search(bare)
+    if stem is None:
+        return None
+    if len(bare) < len(token):
+        word = stem.group(0)
+        return len(bare) if word.isalpha() and len(word) >= 3 and not _acronym_like(word) else None
+    if zipf(stem.group(0)) > 0 or lexicon.count(stem.group(0)) > 1:
+        return None
+    start = stem.start()
+    for cut in range(start + 1, len(token)):
+        mark, word = token[cut:], token[start:cut]
+        if is_roman(mark) and mark in labels and _attested_stem(word, lexicon):
+            return cut
+    return None
 
 
 def _parse_refs(marks: str) -> list[str]:
@@ -345,21 +466,32 @@ def _parse_refs(marks: str) -> list[str]:
     return found
 
 
-def _is_note_mark(
-    body: str, found: list[str], *, labels: frozenset[str], lexicon: Lexicon, whole: str
-) -> bool:
+def _is_note_mark(body: str, found: list[str], *, labels: frozenset[str]) -> bool:
+    """Marks after punctuation: footnote labels or numbers, after a word, a year or a
+    closing bracket ('missie.29', '2016.ii', '(zie Figuur 2).13')."""
     if any(not (ref.isdigit() or (is_roman(ref) and ref in labels)) for ref in found):
         return False
     core = body.rstrip(_CLOSERS)
     closers = body[len(core) :]
-    if closers:
-        if any(ref.isdigit() for ref in found) and not _may_carry_number(core, closers):
-            return False
-        return len(core) >= 2 or any(c in closers for c in ")’”'\"]")
-    # glued straight to a letter: only a footnote label, only when the bare word is attested
-    if any(ref.isdigit() for ref in found) or not body[-1:].isalpha():
+    if any(ref.isdigit() for ref in found) and not _may_carry_number(core, closers):
         return False
-    return lexicon.count(body) > 0 and lexicon.count(whole.rstrip(".,;:")) <= 1 and zipf(whole) == 0
+    return len(core) >= 2 or any(c in closers for c in ")’”'\"]")
+
+
+def _attested_stem(word: str, lexicon: Lexicon) -> bool:
+    """A word a roman mark may be glued to: an acronym the document uses elsewhere, or
+    3+ letters that are a document token, a Dutch word (`STEM_ZIPF`), or a compound of a
+    known first part and a Dutch word ("mortierincident", "missierichtlijnen")."""
+    if _acronym_like(word):  # "UNDSS" used elsewhere; a code such as "U2" always
+        return lexicon.count(word) > 0 or any(c.isdigit() for c in word)
+    if len(word) < 3:
+        return False
+    if lexicon.count(word) > 0 or zipf(word) >= STEM_ZIPF:
+        return True
+    return any(
+        zipf(word[cut:]) >= WORD_ZIPF and _known_first_part(word[:cut].lower(), lexicon)
+        for cut in range(MIN_PREFIX, len(word) - MIN_TAIL + 1)
+    )
 
 
 def _may_carry_number(core: str, closers: str) -> bool:

@@ -20,7 +20,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.chunking import MODEL_WINDOW, count_tokens, count_tokens_batch, group_pieces, split_long
 from ingest.models import Passage, PassageKind, SourceLine
@@ -78,6 +78,7 @@ class _Layout:
     body_width: float
     hints: bool
     body_font: float | None
+    note_width: float = 0.0  # median length of the wide (footnote) lines
 
     @property
     def full(self) -> float:
@@ -98,7 +99,19 @@ class _Layout:
         if lengths:  # the footnote/intro lines are a minority; use the body mode region
             body = [n for n in lengths if n <= 1.2 * width] or lengths
             width = statistics.median(body)
-        return cls(body_width=float(width), hints=body_font is not None, body_font=body_font)
+        wide = [n for n in lengths if n > 1.25 * width]
+        note_width = float(statistics.median(wide)) if wide else 2.0 * width
+        return cls(
+            body_width=float(width),
+            hints=body_font is not None,
+            body_font=body_font,
+            note_width=note_width,
+        )
+
+    @property
+    def note_full(self) -> float:
+        """A footnote line at least this long was wrapped: the footnote goes on."""
+        return 0.85 * self.note_width
 
     def heading_font(self, line: SourceLine) -> bool:
         if not self.hints:
@@ -194,10 +207,10 @@ class _Parser:
         if j >= len(self.lines) or self.blank(j) or self.is_structural(j):
             return False
         if self.layout.hints:
-            return self.layout.heading_font(self.lines[j]) and self.lines[j].page == self.lines[
-                i
-            ].page
-        if self.text(i).endswith(("." ,"?", "!")) or len(self.text(j)) >= self.layout.full:
+            head, line = self.lines[i], self.lines[j]
+            same_font = head.bold == line.bold and head.font_size == line.font_size
+            return same_font and head.page == line.page and self.layout.heading_font(line)
+        if self.text(i).endswith((".", "?", "!")) or len(self.text(j)) >= self.layout.full:
             return False
         return j + 1 >= len(self.lines) or self.blank(j + 1) or self.is_structural(j + 1)
 
@@ -388,7 +401,7 @@ class _Parser:
         match = _FOOTNOTE.match(self.lines[i].text)
         assert match is not None
         block = self.new_block(PassageKind.FOOTNOTE, label=match.group("label"))
-        block.lines.append(SourceLine(**{**_line_fields(self.lines[i]), "text": match.group("text")}))
+        block.lines.append(replace(self.lines[i], text=match.group("text")))
         return self.footnote_rest(i + 1, block)
 
     def footnote_rest(self, j: int, block: _Block) -> int:
@@ -412,15 +425,15 @@ class _Parser:
         wrapped footnote continues on the next line (rarely after one blank line)."""
         previous = block.lines[-1].text.strip()
         following = self.text(k)
+        ended = previous.rstrip("’”'\")]").endswith((".", "!", "?"))
+        if self.blank(k - 1):  # only a wrapped, unfinished line goes on after a blank line
+            wrapped = len(previous) >= self.layout.note_full and not ended
+            return wrapped and (following[:1].islower() or len(following) >= self.layout.wide)
+        if len(previous) >= self.layout.note_full:
+            return True
         if len(previous) < self.layout.wide:
             return False
-        if self.blank(k - 1):
-            if previous.endswith((".", "!", "?")):
-                return False
-            return following[:1].islower() or len(following) >= self.layout.wide
-        if previous.endswith((".", ")")) and following[:1].isupper():
-            return len(following) >= self.layout.wide
-        return True
+        return not (ended and following[:1].isupper()) or len(following) >= self.layout.wide
 
     def at_box(self, i: int) -> int | None:
         match = _BOX.match(self.lines[i].text)
@@ -432,7 +445,7 @@ class _Parser:
         self.group = f"box{self.label}"
         title, j = self.heading_title(i, self.text(i))
         block = self.new_block(PassageKind.BOX, label=self.label, group=self.group)
-        block.lines.append(SourceLine(**{**_line_fields(self.lines[i]), "text": title}))
+        block.lines.append(replace(self.lines[i], text=title))
         return j
 
     def end_box(self) -> None:
@@ -537,16 +550,6 @@ class _Parser:
         if self.prefix:
             block.prefix, self.prefix = self.prefix, ""
         return block
-
-
-def _line_fields(line: SourceLine) -> dict[str, object]:
-    return {
-        "text": line.text,
-        "page": line.page,
-        "font_size": line.font_size,
-        "bold": line.bold,
-        "footnote_zone": line.footnote_zone,
-    }
 
 
 # --- from blocks to passages --------------------------------------------------------------

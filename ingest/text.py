@@ -29,7 +29,9 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise IngestError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+        raise IngestError(
+            f"{path}: cannot be read ({exc.strerror}); check its permissions"
+        ) from exc
 
 
 def _decode(path: Path, data: bytes) -> str:

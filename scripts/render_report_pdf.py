@@ -1,17 +1,19 @@
 """Render the report text to a realistic multi-page A4 PDF plus a truth sidecar.
 
 The original report PDF is not shipped, so the PDF ingest path is tested against this
-rendering: chapter headings large and bold, § headings bold, body text in the source's own
-line breaks (hyphenated line ends included), a running header with the report title, a
-footer with printed page labels (roman for the Voorwoord, arabic from chapter 1, so labels
-differ from page indexes), footnote blocks in small type at the bottom of the page where
-they occur (each footnote block ends its page, as in the original, so reading order equals
-source order) and a new page per chapter.
+rendering: chapter headings large and bold, § headings bold and larger than the body,
+sub-headings, box titles, captions and findings bold, body text in the source's own line
+breaks (hyphenated line ends included; the full-width lines of chapter introductions and
+tables in smaller type so they keep theirs too), paragraph space for blank lines, a running
+header with the report title (not on chapter openings), a footer with printed page labels
+(roman from "iii" for the Voorwoord, arabic from "9" at chapter 1, so labels never equal page
+indexes), footnote blocks in small type under a separator rule at the bottom of the page
+where they occur, re-wrapped to the page width (each footnote block ends its page, as in the
+original, so reading order equals source order) and a new page per chapter.
 
 The layout decisions come from simple patterns of the raw text: that is this generator's
-knowledge of the layout, and the truth sidecar (`OUT.truth.json`) records, for every
-non-blank source line, its style, the page label it was rendered on and the physical lines
-it became (long lines are wrapped at spaces).
+knowledge of the layout. The truth sidecar (`OUT.truth.json`) records, for every non-blank
+source line, its style, the page label it was rendered on and the physical lines it became.
 
 Usage: python scripts/render_report_pdf.py [SRC.txt] OUT.pdf [--pdf-labels]
 """
@@ -48,7 +50,7 @@ FOOTNOTE_RULE_SPACE = 12.0  # separator rule above the footnote block
 FRONT_MATTER_FIRST_LABEL = 3
 ARABIC_FIRST_LABEL = 9
 WIDE_CHARS = 100  # a source line longer than this came from a full-width layout
-MIN_WIDE_SIZE = 7.5  # full-width lines (chapter introductions, tables) are set smaller, down to this
+MIN_WIDE_SIZE = 7.5  # full-width lines (chapter intros, tables) are set smaller, down to this
 
 # style -> (font size, bold)
 STYLES: dict[str, tuple[float, bool]] = {
@@ -314,16 +316,38 @@ def _break_ok(tokens: list[str], k: int) -> bool:
     return not _risky_start(tokens[k]) and not tokens[k - 1].endswith("-")
 
 
-def wrap(text: str, font: pymupdf.Font, size: float, width: float) -> list[str]:
+class _Metrics:
+    """Text widths from cached glyph advances (Font.text_length is slow per call)."""
+
+    def __init__(self, font: pymupdf.Font) -> None:
+        self.font = font
+        self.advance: dict[str, float] = {}
+
+    def length(self, text: str, size: float) -> float:
+        total = 0.0
+        for char in text:
+            if char not in self.advance:
+                self.advance[char] = self.font.glyph_advance(ord(char))
+            total += self.advance[char]
+        return total * size
+
+
+_FONTS = {False: "helv", True: "hebo"}
+_METRICS = {bold: _Metrics(pymupdf.Font(name)) for bold, name in _FONTS.items()}
+
+
+def wrap(text: str, metrics: _Metrics, size: float, width: float) -> list[str]:
     """Greedy wrap at single spaces; breaks that would look like structure are avoided."""
-    if font.text_length(text, fontsize=size) <= width:
+    if metrics.length(text, size) <= width:
         return [text]
     tokens = text.split(" ")
     pieces: list[str] = []
     start = 0
     while start < len(tokens):
         end = start + 1
-        while end < len(tokens) and font.text_length(" ".join(tokens[start : end + 1]), fontsize=size) <= width:
+        while (
+            end < len(tokens) and metrics.length(" ".join(tokens[start : end + 1]), size) <= width
+        ):
             end += 1
         if end < len(tokens):
             k = end
@@ -340,7 +364,6 @@ def wrap(text: str, font: pymupdf.Font, size: float, width: float) -> list[str]:
 
 def _flow(lines: list[str], styles: dict[int, str]) -> Iterator[_Item]:
     """Source lines as items; runs of blank lines become one gap in the style of the text above."""
-    fonts = {True: pymupdf.Font("hebo"), False: pymupdf.Font("helv")}
     previous_style = "body"
     pending_gap = False
     for i, raw in enumerate(lines):
@@ -355,9 +378,9 @@ def _flow(lines: list[str], styles: dict[int, str]) -> Iterator[_Item]:
             pending_gap = False
         size, bold = STYLES[style]
         if style != "footnote":  # full-width lines keep their breaks in smaller type
-            natural = fonts[bold].text_length(text, fontsize=size)
+            natural = _METRICS[bold].length(text, size)
             size = max(MIN_WIDE_SIZE, min(size, int(size * TEXT_W / natural * 20) / 20))
-        yield _Item(i, style, wrap(text, fonts[bold], size, TEXT_W), size, opened=opened)
+        yield _Item(i, style, wrap(text, _METRICS[bold], size, TEXT_W), size, opened=opened)
         previous_style = style
 
 
@@ -389,6 +412,16 @@ def _new_page(pages: list[_Page], chapter: int) -> None:
     pages.append(page)
 
 
+def _footnote_block_end(items: list[_Item], start: int) -> int:
+    """End of the footnote block starting at `start` (footnote lines and the space between)."""
+    end = start
+    while end < len(items) and items[end].style == "footnote":
+        end += 1
+    while items[end - 1].gap:
+        end -= 1
+    return end
+
+
 def paginate(lines: list[str], styles: dict[int, str], chapter_starts: set[int]) -> list[_Page]:
     """Lay the flow out on pages: new page per chapter, footnote blocks end their page."""
     items = list(_flow(lines, styles))
@@ -398,11 +431,7 @@ def paginate(lines: list[str], styles: dict[int, str], chapter_starts: set[int])
     while k < len(items):
         item = items[k]
         if item.style == "footnote" and not item.gap:
-            end = k
-            while end < len(items) and items[end].style == "footnote":
-                end += 1
-            while items[end - 1].gap:
-                end -= 1
+            end = _footnote_block_end(items, k)
             _place_footnotes(pages, items[k:end])
             pages.append(_Page(chapter))
             k = end
@@ -423,7 +452,17 @@ def paginate(lines: list[str], styles: dict[int, str], chapter_starts: set[int])
 
 
 def _roman(number: int) -> str:
-    numerals = [(100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    numerals = [
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ]
     out = ""
     for value, numeral in numerals:
         while number >= value:
@@ -449,7 +488,6 @@ def page_labels(pages: list[_Page]) -> list[str]:
 
 
 def _write_lines(writer: pymupdf.TextWriter, items: list[_Item], top: float) -> float:
-    fonts = {True: pymupdf.Font("hebo"), False: pymupdf.Font("helv")}
     y = top
     for item in items:
         if item.gap:
@@ -458,7 +496,9 @@ def _write_lines(writer: pymupdf.TextWriter, items: list[_Item], top: float) -> 
         size, bold = item.size, STYLES[item.style][1]
         for piece in item.pieces:
             y += size * LEADING
-            writer.append((MARGIN_X, y - 0.3 * size), piece, font=fonts[bold], fontsize=size)
+            writer.append(
+                (MARGIN_X, y - 0.3 * size), piece, font=_METRICS[bold].font, fontsize=size
+            )
     return y
 
 
@@ -474,10 +514,19 @@ def _render_page(doc: pymupdf.Document, page: _Page, label: str, *, opening: boo
     writer.write_text(pdf_page)
     grey = (0.35, 0.35, 0.35)
     if not opening:  # chapter opening pages carry no running header, as in print
-        pdf_page.insert_text((MARGIN_X, HEADER_BASELINE), TITLE, fontsize=8, fontname="helv", color=grey)
-        pdf_page.draw_line((MARGIN_X, HEADER_BASELINE + 6), (PAGE_W - MARGIN_X, HEADER_BASELINE + 6), width=0.4, color=grey)
+        pdf_page.insert_text(
+            (MARGIN_X, HEADER_BASELINE), TITLE, fontsize=8, fontname="helv", color=grey
+        )
+        pdf_page.draw_line(
+            (MARGIN_X, HEADER_BASELINE + 6),
+            (PAGE_W - MARGIN_X, HEADER_BASELINE + 6),
+            width=0.4,
+            color=grey,
+        )
     width = pymupdf.get_text_length(label, fontname="helv", fontsize=9)
-    pdf_page.insert_text(((PAGE_W - width) / 2, FOOTER_BASELINE), label, fontsize=9, fontname="helv", color=grey)
+    pdf_page.insert_text(
+        ((PAGE_W - width) / 2, FOOTER_BASELINE), label, fontsize=9, fontname="helv", color=grey
+    )
 
 
 def _truth_lines(pages: list[_Page], labels: list[str]) -> list[RenderedLine]:
@@ -488,7 +537,13 @@ def _truth_lines(pages: list[_Page], labels: list[str]) -> list[RenderedLine]:
                 text = " ".join(item.pieces)
                 rendered.append(
                     RenderedLine(
-                        item.line_no, text, item.style, labels[index], index, item.pieces, item.opened
+                        item.line_no,
+                        text,
+                        item.style,
+                        labels[index],
+                        index,
+                        item.pieces,
+                        item.opened,
                     )
                 )
     return sorted(rendered, key=lambda line: line.line_no)
@@ -506,15 +561,29 @@ def render_pdf(text_path: Path, pdf_path: Path, *, pdf_labels: bool = False) -> 
     pages = paginate(lines, styles, chapter_starts)
     labels = page_labels(pages)
     doc = pymupdf.open()
-    openings = {index for index, page in enumerate(pages) if any(i.line_no in chapter_starts for i in page.body[:2])}
+    openings = {
+        index
+        for index, page in enumerate(pages)
+        if any(i.line_no in chapter_starts for i in page.body[:2])
+    }
     for index, page in enumerate(pages):
         _render_page(doc, page, labels[index], opening=index in openings)
     if pdf_labels:
         first_arabic = next((i for i, page in enumerate(pages) if page.chapter > 0), len(pages))
         doc.set_page_labels(
             [
-                {"startpage": 0, "prefix": "", "style": "r", "firstpagenum": FRONT_MATTER_FIRST_LABEL},
-                {"startpage": first_arabic, "prefix": "", "style": "D", "firstpagenum": ARABIC_FIRST_LABEL},
+                {
+                    "startpage": 0,
+                    "prefix": "",
+                    "style": "r",
+                    "firstpagenum": FRONT_MATTER_FIRST_LABEL,
+                },
+                {
+                    "startpage": first_arabic,
+                    "prefix": "",
+                    "style": "D",
+                    "firstpagenum": ARABIC_FIRST_LABEL,
+                },
             ]
         )
     doc.set_metadata({"title": TITLE, "creator": "scripts/render_report_pdf.py"})
@@ -541,8 +610,12 @@ def truth_path(pdf_path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("paths", nargs="+", type=Path, metavar="[SRC] OUT", help="[source .txt] output .pdf")
-    parser.add_argument("--pdf-labels", action="store_true", help="also define page labels in the PDF catalog")
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="[SRC] OUT", help="[source .txt] output .pdf"
+    )
+    parser.add_argument(
+        "--pdf-labels", action="store_true", help="also define page labels in the PDF catalog"
+    )
     args = parser.parse_args(argv)
     if len(args.paths) > 2:
         parser.error("expected [SRC] OUT.pdf")

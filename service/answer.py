@@ -32,7 +32,7 @@ logger = logging.getLogger("minusma_qa.answer")
 Language = Literal["nl", "en"]
 Mode = Literal["extractive", "generative"]
 
-SELECT_RATIO = 0.8  # a further sentence must score at least this share of the best one
+SELECT_RATIO = 0.7  # a further sentence must score at least this share of the best one
 MAX_COSINE_DUPLICATE = 0.9  # sentences this similar to a chosen one are near-duplicates
 MAX_TERM_OVERLAP = 0.6
 MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are not answers
@@ -255,18 +255,28 @@ def sentence_confidence(scored: ScoredSentence) -> float:
 def select_sentences(
     scored: Sequence[ScoredSentence], *, max_sentences: int
 ) -> list[ScoredSentence]:
-    """The best sentence plus up to `max_sentences - 1` strong, non-duplicate others."""
+    """Up to `max_sentences` strong, non-duplicate sentences, each with its follow-up.
+
+    The best-scoring sentence often restates the question ("Er waren verschillende redenen
+    waarom ..."); the sentence after it usually carries the answer, so each chosen sentence
+    brings the next one of its passage along.
+    """
+    following = {(s.passage.passage_id, s.position): s for s in scored}
     chosen: list[ScoredSentence] = []
     for candidate in scored:
         if len(chosen) >= max_sentences:
             break
-        if len(candidate.sentence.text) < MIN_SENTENCE_CHARS and chosen:
+        if len(candidate.sentence.text) < MIN_SENTENCE_CHARS:
             continue
         if chosen and candidate.score < SELECT_RATIO * chosen[0].score:
             break
         if any(_duplicate(candidate, other) for other in chosen):
             continue
         chosen.append(candidate)
+        after = following.get((candidate.passage.passage_id, candidate.position + 1))
+        if after is not None and len(chosen) < max_sentences:
+            if not any(_duplicate(after, other) for other in chosen):
+                chosen.append(after)
     return _reading_order(chosen)
 
 
@@ -281,7 +291,7 @@ def _reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
     passage_rank: dict[str, int] = {}
     for i, s in enumerate(chosen):
         passage_rank.setdefault(s.passage.passage_id, i)
-    return sorted(chosen, key=lambda s: (passage_rank[s.passage.passage_id], s.sentence.start))
+    return sorted(chosen, key=lambda s: (passage_rank[s.passage.passage_id], s.position))
 
 
 def compose(sentences: Sequence[tuple[str, Passage, str]]) -> tuple[str, list[AnswerCitation]]:
@@ -311,7 +321,7 @@ class Answerer:
         *,
         abstain_threshold: float,
         max_sentences: int = 4,
-        candidates: int = 8,
+        candidates: int = 5,
         chat_model: BaseChatModel | None = None,
     ) -> None:
         self.index = index
@@ -329,8 +339,10 @@ class Answerer:
         vector = self.index.embed_query(query)
         terms = self.scorer.query_terms(query)
         scored = self.scorer.score_hits(hits[: self.candidates], vector, terms)
-        scored = [s for s in scored if len(s.sentence.text) >= MIN_SENTENCE_CHARS] or scored
-        confidence = max((sentence_confidence(s) for s in scored), default=0.0)
+        confidence = max(
+            (sentence_confidence(s) for s in scored if len(s.sentence.text) >= MIN_SENTENCE_CHARS),
+            default=0.0,
+        )
         return Retrieval(query, hits[:top_k], vector, terms, scored, confidence)
 
     def answer(

@@ -21,9 +21,15 @@ def _register_all() -> None:
     from ingest.cli import register as register_ingest
 
     register_ingest(app)
+    from index.cli import register as register_index
+
+    register_index(app)
     from service.commands import register as register_service
 
     register_service(app)
+    from eval.cli import register as register_eval
+
+    register_eval(app)
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from eval.errors import EvalError
+from index.errors import IndexError_
 from ingest.errors import IngestError
 
 
@@ -9,4 +11,4 @@ class ServiceError(Exception):
     """The service cannot start or run as configured; the message names the fix."""
 
 
-USER_ERRORS: tuple[type[Exception], ...] = (IngestError, ServiceError)
+USER_ERRORS: tuple[type[Exception], ...] = (IngestError, IndexError_, ServiceError, EvalError)

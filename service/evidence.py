@@ -21,8 +21,14 @@ from ingest.models import Passage
 if TYPE_CHECKING:
     from index.store import HybridIndex
 
-DENSE_WEIGHT = 0.5  # share of the cosine in a sentence score; the rest is lexical coverage
-RANK_PRIOR_WEIGHT = 0.1  # bonus for sentences of passages that retrieval ranked high
+# Sentence score = DENSE_WEIGHT x cosine + (1 - DENSE_WEIGHT) x lexical coverage
+#                 + RANK_PRIOR_WEIGHT / retrieval rank + PASSAGE_WEIGHT x passage coverage.
+# Weights chosen by a grid search of evidence-in-answer on the gold questions (see
+# bench/calibrate_abstention.py); the passage terms let a sentence that answers without
+# repeating the question's words ("Dit kwam doordat ...") still rank with its passage.
+DENSE_WEIGHT = 0.5
+RANK_PRIOR_WEIGHT = 0.2
+PASSAGE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class ScoredSentence:
     lexical: float
     score: float
     rank: int  # retrieval rank of the passage (1-based)
+    position: int  # index of the sentence within its passage
     vector: np.ndarray
     terms: frozenset[str]
 
@@ -116,28 +123,30 @@ class EvidenceScorer:
         vectors = self.index.sentence_vectors(passage.passage_id)
         cosines = vectors @ query_vector
         term_sets = self.sentence_terms(passage.passage_id)
-        prior = RANK_PRIOR_WEIGHT / rank
+        bonus = RANK_PRIOR_WEIGHT / rank + PASSAGE_WEIGHT * terms.coverage(
+            self.passage_terms(passage.passage_id)
+        )
         out = []
-        for sentence, cosine, vector, sentence_terms in zip(
-            sentences, cosines, vectors, term_sets, strict=True
+        for position, (sentence, cosine, vector, sentence_terms) in enumerate(
+            zip(sentences, cosines, vectors, term_sets, strict=True)
         ):
             lexical = terms.coverage(sentence_terms)
             dense = float(cosine)
-            score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical + prior
+            score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical + bonus
             out.append(
                 ScoredSentence(
-                    passage,
-                    sentence,
-                    dense,
-                    lexical,
-                    score,
-                    rank,
-                    vector,
-                    frozenset(sentence_terms),
+                    passage=passage,
+                    sentence=sentence,
+                    dense=dense,
+                    lexical=lexical,
+                    score=score,
+                    rank=rank,
+                    position=position,
+                    vector=vector,
+                    terms=frozenset(sentence_terms),
                 )
             )
         return out
-
 
 def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     """Overlap of two term sets (0 when both are empty)."""

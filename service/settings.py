@@ -54,7 +54,7 @@ class Settings(BaseSettings):
 
     # answering (service/answer.py)
     answer_max_sentences: int = Field(default=4, ge=1, le=4)
-    answer_candidates: int = Field(default=8, ge=1, le=50)  # passages whose sentences compete
+    answer_candidates: int = Field(default=5, ge=1, le=50)  # passages whose sentences compete
     # Abstain when the answer's confidence (see service/answer.py `confidence`) is below this.
     # Calibrated on eval/gold/questions.jsonl by bench/calibrate_abstention.py (see its output
     # for the rule and the numbers behind this value); re-run it after changing model or index.

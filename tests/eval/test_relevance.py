@@ -9,8 +9,13 @@ EVIDENCE = (
     "Ook na het naar beneden bijstellen van het ambitieniveau werd het plafond nooit "
     "gehaald. In het merendeel van de gerapporteerde cijfers bestaat de bijdrage uit de helft"
 )
-FIRST = "Intro zin. Ook na het naar beneden bijstellen van het ambitieniveau werd het plafond nooit gehaald."
-SECOND = "In het merendeel van de gerapporteerde cijfers bestaat de bijdrage uit de helft of minder."
+FIRST = (
+    "Intro zin. Ook na het naar beneden bijstellen van het ambitieniveau werd het plafond "
+    "nooit gehaald."
+)
+SECOND = (
+    "In het merendeel van de gerapporteerde cijfers bestaat de bijdrage uit de helft of minder."
+)
 
 
 def test_whole_evidence_in_one_passage() -> None:

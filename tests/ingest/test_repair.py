@@ -41,7 +41,12 @@ def test_line_end_hyphen(left: str, right: str, verdict: str) -> None:
 
 
 def test_join_lines_repairs_line_ends() -> None:
-    lines = ["brief dat het de wenselijk-", "heid onderzocht, de politie- en KMar-", "bijdrage en de VN-", "missie"]
+    lines = [
+        "brief dat het de wenselijk-",
+        "heid onderzocht, de politie- en KMar-",
+        "bijdrage en de VN-",
+        "missie",
+    ]
     assert join_lines(lines, DOC) == (
         "brief dat het de wenselijkheid onderzocht, de politie- en KMar-bijdrage en de VN-missie"
     )
@@ -94,5 +99,11 @@ def test_strip_note_refs_keeps_real_numbers() -> None:
 
 
 def test_roman_numerals() -> None:
-    assert [is_roman(s) for s in ("i", "xxxv", "iix", "mali", "")] == [True, True, False, False, False]
+    assert [is_roman(s) for s in ("i", "xxxv", "iix", "mali", "")] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert [roman_value(s) for s in ("iv", "xix", "xxxv")] == [4, 19, 35]

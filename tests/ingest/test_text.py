@@ -26,7 +26,9 @@ def test_reads_every_physical_line(tmp_path: Path) -> None:
         ("Buitenlandse Zaken".encode("latin-1") + b"\xe9\xff", "not UTF-8"),
     ],
 )
-def test_bad_input_names_file_and_reason(tmp_path: Path, content: bytes | None, reason: str) -> None:
+def test_bad_input_names_file_and_reason(
+    tmp_path: Path, content: bytes | None, reason: str
+) -> None:
     path = tmp_path / "rapport.txt"
     if content is not None:
         path.write_bytes(content)

@@ -107,7 +107,7 @@ def make_recipe(target: str) -> list[str]:
 
 def entrypoint_commands() -> list[str]:
     """The entry point's command lines (no comments, no variable defaults, no control flow)."""
-    skip = ("#", ":", "set ", "if ", "then", "fi", "export ", "exec \"$@\"")
+    skip = ("#", ":", "set ", "if ", "then", "fi", "export ", 'exec "$@"')
     return [
         line.strip()
         for line in ENTRYPOINT.read_text(encoding="utf-8").splitlines()
@@ -312,7 +312,10 @@ def test_cli_has_the_options_the_container_uses() -> None:
 
     _register_all()
     runner = CliRunner()
-    for command, options in (("index", {"--index-dir"}), ("serve", {"--host", "--port", "--workers"})):
+    for command, options in (
+        ("index", {"--index-dir"}),
+        ("serve", {"--host", "--port", "--workers"}),
+    ):
         result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
         missing = {o for o in options if o not in result.output}

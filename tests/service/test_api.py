@@ -144,11 +144,16 @@ def test_passage_has_neighbours(client: TestClient, report_index: HybridIndex) -
 
 
 def test_unknown_and_traversal_passage_ids_are_404(client: TestClient) -> None:
-    for path in ("/api/passages/9.9.9-p99", "/api/passages/..%2F..%2Fetc%2Fpasswd"):
-        response = client.get(path)
-        assert response.status_code == 404, path
-        assert "no passage with id" in response.json()["detail"]
-    for path in ("/api/passages/../../etc/passwd", "/api/passages/%00", "/api/passages/a%2Fb"):
+    unknown = client.get("/api/passages/9.9.9-p99")
+    assert unknown.status_code == 404
+    assert "no passage with id '9.9.9-p99'" in unknown.json()["detail"]
+    for path in (
+        "/api/passages/..%2F..%2Fetc%2Fpasswd",
+        "/api/passages/../../etc/passwd",
+        "/api/passages/%00",
+        "/api/passages/..",
+        "/api/passages/a%2Fb",
+    ):
         assert client.get(path).status_code == 404, path
 
 

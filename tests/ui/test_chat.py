@@ -115,13 +115,17 @@ def test_ask_open_citation_copy_and_follow_up(chat: Watched, artifacts_dir: Path
     if second["grounded"]:
         assert second_turn.locator("button.cite").count() >= 1
 
-    # narrow screen: the panel covers the page and closes back to the citation button
+    # narrow screen: the panel covers the page; Escape closes it and focus returns
+    page.click("#panel-close")
+    assert not panel.is_visible()
     page.set_viewport_size(NARROW)
-    second_turn.locator("button").first.click()
-    panel.locator(".passage-main, .plain-list").first.wait_for()
+    opener = second_turn.locator("button").first
+    opener.click()
+    panel.locator(".passage-main").wait_for()
     page.screenshot(path=str(artifacts_dir / "chat-citation-narrow.png"))
     page.keyboard.press("Escape")
     assert not panel.is_visible()
+    assert opener.evaluate("node => node === document.activeElement"), "focus back on opener"
     screenshot(chat, artifacts_dir, "chat-narrow")
 
     # new conversation clears the log and the history
@@ -158,7 +162,7 @@ def test_claim_check_shows_verdicts_and_support(
 ) -> None:
     page = chat.page
     findings = get_json(f"{live_server.base_url}/api/findings")["findings"]
-    verbatim = split_sentences(findings[0]["text"])[0]
+    verbatim = max(split_sentences(findings[0]["text"]), key=len)
     page.click("#nav-check")
     page.fill("#check-input", f"{verbatim} {UNRELATED_CLAIM}")
     with page.expect_response(lambda r: r.url.endswith("/api/cite/batch")) as info:

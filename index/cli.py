@@ -1,0 +1,78 @@
+"""`minusma-qa index` (ingest + index, with progress bars) and `minusma-qa search`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from index.models import SearchMode
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `index` and `search` commands to the `minusma-qa` app."""
+    app.command("index")(index_command)
+    app.command("search")(search_command)
+
+
+def index_command(
+    sources: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Report files (.txt or .pdf); default: MINUSMA_SOURCES."),
+    ] = None,
+    index_dir: Annotated[
+        Path | None, typer.Option("--index-dir", help="Index directory (default: settings).")
+    ] = None,
+) -> None:
+    """Ingest the sources and build the hybrid index (atomically replaces the old one)."""
+    from index.config import from_settings
+    from index.store import build_index
+    from ingest.pipeline import ingest_sources
+    from service.settings import Settings
+
+    started = time.perf_counter()
+    settings = Settings()
+    config = from_settings(settings)
+    target = index_dir or settings.index_dir
+    passages = ingest_sources(
+        list(sources or settings.sources), max_tokens=config.max_passage_tokens, progress=True
+    )
+    manifest = build_index(passages, target, config=config, progress=True)
+    counts = manifest.counts
+    typer.echo(
+        f"indexed {counts['passages']} passages, {counts['sentences']} sentences "
+        f"({counts['embedded']} embedded, {counts['cache_hits']} from cache), "
+        f"{counts['glossary']} acronyms -> {target} in {time.perf_counter() - started:.1f}s"
+    )
+
+
+def search_command(
+    query: Annotated[str, typer.Argument(help="The question or search words.")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Number of hits.")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    index_dir: Annotated[
+        Path | None, typer.Option("--index-dir", help="Index directory (default: settings).")
+    ] = None,
+) -> None:
+    """Print the ranked passages for QUERY: rank, §section, title, page, score."""
+    from index.config import from_settings
+    from index.store import load_index
+    from service.settings import Settings
+
+    if mode not in ("hybrid", "bm25", "dense"):
+        raise typer.BadParameter("use hybrid, bm25 or dense", param_hint="--mode")
+    settings = Settings()
+    index = load_index(index_dir or settings.index_dir, config=from_settings(settings))
+    search_mode: SearchMode = mode  # type: ignore[assignment]
+    hits = index.search(query, k=k, mode=search_mode)
+    if not hits:
+        typer.echo("no results (the query has no searchable words)")
+        return
+    for hit in hits:
+        p = hit.passage
+        page = f"p. {p.page}" if p.page else "p. -"
+        typer.echo(f"{hit.rank:>3}. §{p.section} {p.section_title} ({page}) score {hit.score:.3f}")
+        snippet = " ".join(p.text.split())
+        typer.echo(f"     [{p.passage_id}] {snippet[:160]}{'…' if len(snippet) > 160 else ''}")

@@ -1,0 +1,49 @@
+"""Session fixtures shared across packages: the real report's passages and its real index.
+
+The full-report index is built at most once per test session (real packaged model) into a
+temporary directory; other packages' conftests reuse `report_index_dir`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from index.config import from_settings
+from index.models import IndexConfig
+from index.store import build_index
+from ingest.models import Passage
+from ingest.pipeline import ingest_sources
+from service.settings import DEFAULT_SOURCE, Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def report_passages() -> list[Passage]:
+    """The shipped report, ingested once."""
+    return ingest_sources([DEFAULT_SOURCE], max_tokens=Settings().max_passage_tokens)
+
+
+@pytest.fixture(scope="session")
+def report_index_config(tmp_path_factory: pytest.TempPathFactory) -> IndexConfig:
+    """The default settings' index configuration, with a session-private embedding cache."""
+    cache = tmp_path_factory.mktemp("embedding-cache")
+    return from_settings(Settings(cache_dir=cache))
+
+
+@pytest.fixture(scope="session")
+def report_index_dir(
+    report_passages: list[Passage],
+    report_index_config: IndexConfig,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """A real index of the shipped report (built once per session); load it with
+    `load_index(report_index_dir, config=from_settings(Settings()))`."""
+    index_dir = tmp_path_factory.mktemp("report-index") / "index"
+    build_index(report_passages, index_dir, config=report_index_config)
+    return index_dir

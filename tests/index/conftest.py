@@ -1,0 +1,47 @@
+"""Index fixtures: fifteen real passages of the report (committed) and their small index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.config import from_settings
+from index.models import IndexConfig
+from index.store import HybridIndex, build_index, load_index
+from ingest.models import Passage
+from service.settings import Settings
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "index" / "passages.jsonl"
+
+
+@pytest.fixture(scope="session")
+def small_passages() -> list[Passage]:
+    """Fifteen passages of the report, as ingest produced them."""
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
+    return [Passage.from_dict(json.loads(line)) for line in lines if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def small_config(tmp_path_factory: pytest.TempPathFactory) -> IndexConfig:
+    """Default settings with a session-private embedding cache."""
+    return from_settings(Settings(cache_dir=tmp_path_factory.mktemp("small-cache")))
+
+
+@pytest.fixture(scope="session")
+def small_index_dir(
+    small_passages: list[Passage],
+    small_config: IndexConfig,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """The small fixture index, built once per session."""
+    index_dir = tmp_path_factory.mktemp("small") / "index"
+    build_index(small_passages, index_dir, config=small_config)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def small_index(small_index_dir: Path, small_config: IndexConfig) -> HybridIndex:
+    """The small fixture index, loaded once per session."""
+    return load_index(small_index_dir, config=small_config)

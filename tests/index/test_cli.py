@@ -1,0 +1,36 @@
+"""`minusma-qa index` and `minusma-qa search` on the committed excerpt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from index.cli import register
+
+EXCERPT = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "report_excerpt.txt"
+
+
+@pytest.fixture()
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_index_then_search(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
+    runner = CliRunner()
+    index_dir = tmp_path / "index"
+    built = runner.invoke(app, ["index", str(EXCERPT), "--index-dir", str(index_dir)])
+    assert built.exit_code == 0, built.output
+    assert "indexed" in built.output and (index_dir / "manifest.json").is_file()
+    found = runner.invoke(app, ["search", "inlichtingen", "-k", "3", "--index-dir", str(index_dir)])
+    assert found.exit_code == 0, found.output
+    assert found.output.lstrip().startswith("1. §") and "score" in found.output
+    empty = runner.invoke(app, ["search", "  ", "--index-dir", str(index_dir)])
+    assert empty.exit_code == 0 and "no results" in empty.output

@@ -1,0 +1,181 @@
+"""Building and loading index directories: round trip, atomic rebuild, checks, cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.errors import IndexBuildError, IndexLoadError
+from index.models import IndexConfig
+from index.store import build_index, load_index
+from ingest.models import Passage
+
+
+def test_round_trip(
+    small_index_dir: Path, small_config: IndexConfig, small_passages: list[Passage]
+) -> None:
+    index = load_index(small_index_dir, config=small_config)
+    assert [p.passage_id for p in index.passages] == [p.passage_id for p in small_passages]
+    assert index.passages == small_passages
+    manifest = index.manifest
+    assert manifest.embedding_model == small_config.model_label
+    assert manifest.dimension == 384 and manifest.normalised
+    assert manifest.counts["passages"] == len(small_passages)
+    assert {s.sha256 for s in manifest.sources} == {p.source_sha256 for p in small_passages}
+    on_disk = json.loads((small_index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert set(on_disk["files"]) >= {"passages.jsonl", "passages.faiss", "sentences.npy"}
+
+
+def test_sentences_and_vectors(small_index_dir: Path, small_config: IndexConfig) -> None:
+    index = load_index(small_index_dir, config=small_config)
+    total = 0
+    for passage in index.passages:
+        sentences = index.sentences(passage.passage_id)
+        vectors = index.sentence_vectors(passage.passage_id)
+        assert sentences and vectors.shape == (len(sentences), index.manifest.dimension)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+        for sentence in sentences:
+            assert passage.text[sentence.start : sentence.end] == sentence.text
+        total += len(sentences)
+    assert total == index.manifest.counts["sentences"]
+    assert index.sentences("no-such-id") == []
+    assert index.sentence_vectors("no-such-id").shape[0] == 0
+
+
+def test_lookups(small_index_dir: Path, small_config: IndexConfig) -> None:
+    index = load_index(small_index_dir, config=small_config)
+    ids = [p.passage_id for p in index.passages]
+    assert index.passage(ids[3]) == index.passages[3]
+    assert index.passage("nope") is None
+    assert index.neighbours(ids[0]) == (None, ids[1])
+    assert index.neighbours(ids[5]) == (ids[4], ids[6])
+    assert index.neighbours(ids[-1]) == (ids[-2], None)
+    assert index.neighbours("nope") == (None, None)
+
+
+def test_interrupted_rebuild_keeps_previous_index(
+    tmp_path: Path, small_passages: list[Passage], small_config: IndexConfig
+) -> None:
+    index_dir = tmp_path / "index"
+    first = build_index(small_passages[:8], index_dir, config=small_config)
+
+    def interrupt(stage: str, done: int, total: int) -> None:
+        if stage == "embed" and done > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(small_passages, index_dir, config=small_config, on_progress=interrupt)
+    survivor = load_index(index_dir, config=small_config)
+    assert survivor.manifest.built_at == first.built_at
+    assert len(survivor.passages) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]  # no temp dir left
+
+
+def test_rebuild_replaces_index(
+    tmp_path: Path, small_passages: list[Passage], small_config: IndexConfig
+) -> None:
+    index_dir = tmp_path / "index"
+    build_index(small_passages[:5], index_dir, config=small_config)
+    build_index(small_passages, index_dir, config=small_config)
+    assert len(load_index(index_dir, config=small_config).passages) == len(small_passages)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
+
+
+def test_unwritable_target_is_a_clear_error(
+    tmp_path: Path, small_passages: list[Passage], small_config: IndexConfig
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(IndexBuildError, match="writable"):
+        build_index(small_passages, blocker / "index", config=small_config)
+
+
+def test_no_passages_is_a_clear_error(tmp_path: Path, small_config: IndexConfig) -> None:
+    with pytest.raises(IndexBuildError, match="no passages"):
+        build_index([], tmp_path / "index", config=small_config)
+
+
+def test_cache_hit_embeds_nothing(
+    tmp_path: Path, small_passages: list[Passage], small_config: IndexConfig
+) -> None:
+    config = dataclasses.replace(small_config, cache_dir=tmp_path / "cache")
+    cold = build_index(small_passages, tmp_path / "a", config=config)
+    warm = build_index(small_passages, tmp_path / "b", config=config)
+    assert cold.counts["embedded"] > 0 and cold.counts["cache_hits"] == 0
+    assert warm.counts["embedded"] == 0
+    assert warm.counts["cache_hits"] == cold.counts["embedded"]
+    changed = [
+        *small_passages[:-1],
+        dataclasses.replace(small_passages[-1], text="Een nieuwe zin."),
+    ]
+    partial = build_index(changed, tmp_path / "c", config=config)
+    assert partial.counts["embedded"] == 1
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_missing_index(tmp_path: Path, small_config: IndexConfig) -> None:
+    with pytest.raises(IndexLoadError, match="minusma-qa index"):
+        load_index(tmp_path / "nowhere", config=small_config)
+
+
+def test_other_model_is_a_clear_error(small_index_dir: Path, small_config: IndexConfig) -> None:
+    other = dataclasses.replace(small_config, model_label="intfloat/multilingual-e5-small")
+    with pytest.raises(IndexLoadError, match="embedding model") as info:
+        load_index(small_index_dir, config=other)
+    assert "minusma-qa index" in str(info.value)
+
+
+def test_other_prefix_is_a_clear_error(small_index_dir: Path, small_config: IndexConfig) -> None:
+    other = dataclasses.replace(small_config, query_prefix="query: ")
+    with pytest.raises(IndexLoadError, match="query prefix"):
+        load_index(small_index_dir, config=other)
+
+
+@pytest.mark.parametrize("name", ["sentences.npy", "passages.faiss", "bm25/vocab.index.json"])
+def test_missing_file_is_a_clear_error(
+    tmp_path: Path, small_index_dir: Path, small_config: IndexConfig, name: str
+) -> None:
+    index_dir = _copy(small_index_dir, tmp_path / "index")
+    (index_dir / name).unlink()
+    with pytest.raises(IndexLoadError, match="missing"):
+        load_index(index_dir, config=small_config)
+
+
+def test_corrupted_file_is_a_clear_error(
+    tmp_path: Path, small_index_dir: Path, small_config: IndexConfig
+) -> None:
+    index_dir = _copy(small_index_dir, tmp_path / "index")
+    with (index_dir / "passages.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write("{broken\n")
+    with pytest.raises(IndexLoadError, match="corrupted"):
+        load_index(index_dir, config=small_config)
+
+
+def test_wrong_format_version_is_a_clear_error(
+    tmp_path: Path, small_index_dir: Path, small_config: IndexConfig
+) -> None:
+    index_dir = _copy(small_index_dir, tmp_path / "index")
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 999
+    (index_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexLoadError, match="format version 999"):
+        load_index(index_dir, config=small_config)
+
+
+def test_garbled_manifest_is_a_clear_error(
+    tmp_path: Path, small_index_dir: Path, small_config: IndexConfig
+) -> None:
+    index_dir = _copy(small_index_dir, tmp_path / "index")
+    (index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexLoadError, match="corrupted"):
+        load_index(index_dir, config=small_config)
