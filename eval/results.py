@@ -23,7 +23,16 @@ from service.settings import Settings
 RESULTS_FILE = "results.json"
 REPORT_FILE = "report.html"
 # Settings that change what the service answers (not where it listens or its secrets).
-_FINGERPRINT_EXCLUDE = {"host", "port", "workers", "api_key", "llm_api_key", "cors_origins"}
+_FINGERPRINT_EXCLUDE = {
+    "host",
+    "port",
+    "workers",
+    "api_key",
+    "llm_api_key",
+    "cors_origins",
+    "index_dir",
+    "cache_dir",
+}
 
 
 def settings_fingerprint(settings: Settings) -> dict[str, Any]:

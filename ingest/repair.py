@@ -391,7 +391,8 @@ _AFTER_PUNCT = re.compile(
 )
 # A word with a mark glued straight to its last letter: "sensorenxiii)", "passen123".
 _AFTER_LETTER = re.compile(
-    r"(?P<body>\S*?[^\W_])(?P<refs>[ivxl]+|\d{1,3})(?P<trail>[.,;:!?)’”'\]]*)(?=\s|$)"
+    rf"(?P<body>\S*?[^\W_])(?P<refs>[ivxl]+|\d{{1,3}})(?P<more>(?:,\s?{_REF}(?=[\s.,;:]|$))*)"
+    r"(?P<trail>[.,;:!?)’”'\]]*)(?=\s|$)"
 )
 _CLOSERS = ".,;:!?)’”'\"]"
 _SPLIT_REF = re.compile(r"([ivxl]+)(\d+)$")
@@ -406,7 +407,8 @@ def strip_note_refs(
     A mark is an arabic number (1-3 digits) or a roman footnote label glued after
     punctuation that follows a word or a year ("missie.29", "brief.vi", "2013.i",
     "100-missies,i", "aansturen.xi, 74"), or glued straight to the last letter of a word
-    (`glued_to_word`: "Chinooksxviii", "sensorenxiii)", "maanden186"). Real numbers and
+    (`glued_to_word`: "Chinooksxviii", "sensorenxiii)", "maanden186"), with any marks
+    that follow it after a comma ("afschrikkingxli, 268"). Real numbers and
     names stay: "2014", "nr. 226", "paragraaf 2.1", "S/2021/519", "G5", "NH90", "Mali".
     """
     refs: list[str] = []
@@ -425,6 +427,8 @@ def strip_note_refs(
         if cut is None:
             return match.group(0)
         refs.append(token[cut:])
+        more = match.group("more").lstrip(",").strip()
+        refs.extend(_parse_refs(more) if more else [])
         return token[:cut] + match.group("trail")
 
     text = _AFTER_PUNCT.sub(after_punct, text)

@@ -405,12 +405,12 @@ class Answerer:
             )
         except Exception as exc:  # any failure of the external endpoint
             logger.warning("generative endpoint failed: %s", exc, exc_info=exc)
-            notice = f"generative endpoint failed ({type(exc).__name__}); answered extractively"
-            return replace(self.extractive(question, retrieval), notice=notice)
+            failed = f"generative endpoint failed ({type(exc).__name__}); answered extractively"
+            return replace(self.extractive(question, retrieval), notice=failed)
         text, citations = compose(generated.sentences)
         if not citations:
-            notice = "no generated sentence was supported by the report; answered extractively"
-            return replace(self.extractive(question, retrieval), notice=notice)
+            unsupported = "no generated sentence was supported by the report; answered extractively"
+            return replace(self.extractive(question, retrieval), notice=unsupported)
         notice = (
             f"{generated.removed} unsupported sentence(s) removed from the generated answer"
             if generated.removed

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from wordfreq import zipf_frequency
 
+from index.analysis import words
 from index.models import Hit, Sentence
 from ingest.models import Passage
 
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 DENSE_WEIGHT = 0.5
 RANK_PRIOR_WEIGHT = 0.2
 PASSAGE_WEIGHT = 0.5
+COMMON_ZIPF = 6.0  # words this frequent in general language carry (almost) no weight
+ZIPF_SPAN = 3.0  # ... and words of Zipf 3 or rarer carry full weight
+MIN_INFORMATIVENESS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +93,15 @@ class EvidenceScorer:
         }
 
     def query_terms(self, text: str) -> QueryTerms:
-        """The analysed terms of `text` with idf weights."""
-        terms = dict.fromkeys(self.index.analyze(text))
-        return QueryTerms({t: self._idf.get(t, self._unknown_idf) for t in terms})
+        """The analysed terms of `text`, weighted by idf in the report times how informative
+        the word they come from is in general language (question words weigh little)."""
+        weights: dict[str, float] = {}
+        for word in words(text):
+            informative = informativeness(word)
+            for term in self.index.analyze(word):
+                idf = self._idf.get(term, self._unknown_idf)
+                weights[term] = max(weights.get(term, 0.0), idf * informative)
+        return QueryTerms(weights)
 
     def passage_terms(self, passage_id: str) -> set[str]:
         """The analysed terms of a passage (empty for an unknown id)."""
@@ -147,6 +158,18 @@ class EvidenceScorer:
                 )
             )
         return out
+
+def informativeness(word: str) -> float:
+    """1 for rare words and numbers, falling to 0.1 for very common Dutch/English words.
+
+    Based on wordfreq's Zipf frequency (the larger of Dutch and English): a word as common
+    as "welke" or "how" says little about which passage answers a question.
+    """
+    if any(ch.isdigit() for ch in word):
+        return 1.0
+    zipf = max(zipf_frequency(word, "nl"), zipf_frequency(word, "en"))
+    return min(max((COMMON_ZIPF - zipf) / ZIPF_SPAN, MIN_INFORMATIVENESS), 1.0)
+
 
 def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     """Overlap of two term sets (0 when both are empty)."""

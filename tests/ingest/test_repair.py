@@ -66,6 +66,7 @@ def test_split_words_joined_from_evidence_only() -> None:
         "Over de besluitvorming rond de missie in de regio.",
         "De Onder zoeks aanpak en de Ontwikkelings samen werking.",
         "Er was samenwerking, ten slotte kwam het aan bod op lopende operaties.",
+        "De onderzoeksvraag, het onderzoeksteam en de ontwikkelingslanden.",
     ]
     repaired, joins = repair_split_words_everywhere(texts)
     assert repaired[0] == "Het ministerie van Buitenlandse Zaken en de VN Veiligheidsraad."
@@ -74,6 +75,32 @@ def test_split_words_joined_from_evidence_only() -> None:
     assert repaired[3] == "De Onderzoeksaanpak en de Ontwikkelingssamenwerking."
     assert repaired[4] == texts[4]  # "ten slotte", "aan bod", "op lopende": phrases
     assert {j.joined for j in joins} >= {"Buitenlandse", "Veiligheidsraad", "besluitvorming"}
+
+
+def test_plural_before_a_word_is_not_a_linking_s() -> None:
+    """ "rotaties verbeterd" is two words: the plural stands alone elsewhere or begins no
+    compound, so it is no linking-s half, and "rotatiesverbeterd" is attested nowhere."""
+    texts = [
+        "Sommige rotaties verbeterd. De Chinooks waren er en de Apaches werden ingezet.",
+        "Verschillende facties vonden elkaar; de rotaties.",
+        "De Chinooks en Apaches vlogen. Het Vredesakkoord van Algiers gericht op vrede.",
+    ]
+    repaired, joins = repair_split_words_everywhere(texts)
+    assert repaired == texts and joins == []
+
+
+def test_linking_s_needs_compounds_in_the_document() -> None:
+    alone = ["De Onderzoeks aanpak was nieuw."]
+    assert repair_split_words_everywhere(alone)[0] == alone
+    with_compounds = [*alone, "De onderzoeksvraag en het onderzoeksteam."]
+    assert repair_split_words_everywhere(with_compounds)[0][0] == "De Onderzoeksaanpak was nieuw."
+
+
+def test_split_compound_tail_is_joined() -> None:
+    texts = ["en medische evacuatiemogelijk heden. Hierdoor hebben zij", "meer mogelijkheden."]
+    repaired, joins = repair_split_words_everywhere(texts)
+    assert repaired[0] == "en medische evacuatiemogelijkheden. Hierdoor hebben zij"
+    assert [j.joined for j in joins] == ["evacuatiemogelijkheden"]
 
 
 def test_two_words_not_joined_without_document_evidence() -> None:
@@ -96,6 +123,21 @@ def test_strip_note_refs_keeps_real_numbers() -> None:
         "paragraaf 2.1 in 2014, nr. 226 en Resolutie 2085 d.i. S/2021/519."
     )
     assert sorted(refs) == sorted(["29", "vi", "i", "ii", "viii", "xi", "74", "xviii", "13"])
+
+
+def test_strip_marks_glued_to_words() -> None:
+    labels = frozenset({"i", "xiii", "xvi", "xli"})
+    lexicon = Lexicon.from_texts(["De sensoren en UNDSS. Het was Mali. Een taxi."])
+    text = (
+        "zes maanden186 niet (inclusief sensorenxiii) en voor afschrikkingxli, 268 met de "
+        "U2xiii en UNDSSxvi door Assimi Goïta met G5, NH90, MQ9 en COVID19 in Mali per taxi"
+    )
+    clean, refs = strip_note_refs(text, labels=labels, lexicon=lexicon)
+    assert clean == (
+        "zes maanden niet (inclusief sensoren) en voor afschrikking met de "
+        "U2 en UNDSS door Assimi Goïta met G5, NH90, MQ9 en COVID19 in Mali per taxi"
+    )
+    assert sorted(refs) == sorted(["186", "xiii", "xli", "268", "xiii", "xvi"])
 
 
 def test_roman_numerals() -> None:

@@ -50,11 +50,13 @@ def test_section_coverage(report_lines: list[SourceLine], report_passages: list[
     )
 
 
-def test_no_artifacts_left(report_passages: list[Passage]) -> None:
+def test_no_artifacts_left(report_lines: list[SourceLine], report_passages: list[Passage]) -> None:
     texts = quality.passage_texts(report_passages)
     assert quality.split_word_artifacts(texts) == []
     assert quality.line_break_hyphens(texts) == []
     assert quality.glued_note_marks(texts) == []
+    assert quality.glued_word_marks(texts) == []
+    assert quality.false_joins(texts, quality.raw_paragraphs(report_lines)) == []
 
 
 def test_artifacts_were_there_before(
@@ -68,6 +70,7 @@ def test_artifacts_were_there_before(
     assert len(quality.split_word_artifacts(raw, evidence=evidence)) >= 100
     assert len(quality.line_break_hyphens(raw, evidence=evidence)) >= 50
     assert len(quality.glued_note_marks(raw)) >= 300
+    assert len(quality.glued_word_marks(raw, evidence=evidence)) >= 10
 
 
 def test_footnotes(report_passages: list[Passage]) -> None:

@@ -47,13 +47,15 @@ def copy_index(source: Path, target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def entrypoint_service(
-    report_index_config: IndexConfig, tmp_path_factory: pytest.TempPathFactory
+    report_index_dir: Path,
+    report_index_config: IndexConfig,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningService]:
     """The service exactly as the container starts it, on a fresh volume.
 
     The volume holds no index, so the entry point builds one first (like a first
-    `docker compose up`); its embedding cache is the session's warm one, so that build
-    re-embeds nothing and stays fast.
+    `docker compose up`); its embedding cache is the one the session's index was built
+    with (`report_index_dir` filled it), so that build re-embeds nothing and stays fast.
     """
     assert report_index_config.cache_dir is not None
     volume = tmp_path_factory.mktemp("volume")
@@ -70,14 +72,15 @@ def entrypoint_service(
         "MINUSMA_WORKERS": "1",
         "HF_HUB_OFFLINE": "1",
     }
-    log = (tmp_path_factory.mktemp("logs") / "serve.log").open("wb")
+    log_path = tmp_path_factory.mktemp("logs") / "serve.log"
+    log = log_path.open("wb")
     started = time.perf_counter()
     process = subprocess.Popen(
         ["sh", str(ENTRYPOINT)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        ready = _wait_for_health(base_url, process, timeout_s=180)
+        ready = _wait_for_health(base_url, process, log_path, timeout_s=300)
         yield RunningService(base_url, "127.0.0.1", port, ready - started, index_dir)
     finally:
         process.terminate()
@@ -89,11 +92,14 @@ def entrypoint_service(
         log.close()
 
 
-def _wait_for_health(base_url: str, process: subprocess.Popen[bytes], *, timeout_s: float) -> float:
+def _wait_for_health(
+    base_url: str, process: subprocess.Popen[bytes], log_path: Path, *, timeout_s: float
+) -> float:
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"the entry point exited with {process.returncode} before serving")
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            pytest.fail(f"the entry point exited with {process.returncode} before serving:\n{tail}")
         try:
             if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
                 return time.perf_counter()
