@@ -124,8 +124,12 @@ def _print_summary(results: dict[str, Any], out: Path, *, seconds: float) -> Non
     for check in results["gate"]["checks"]:
         if not check["passed"]:
             typer.echo(
-                f"REGRESSION {check['metric']}: {check['value']} "
-                f"vs {check['kind']} {check['limit']}"
+                f"REGRESSION {check['metric']}: {_num(check['value'])} "
+                f"vs {check['kind']} {_num(check['limit'])}"
             )
     status = "passed" if results["gate"]["passed"] else "FAILED"
     typer.echo(f"gate {status}; {out / RESULTS_FILE}, {out / REPORT_FILE} ({seconds:.1f} s)")
+
+
+def _num(value: float | None) -> str:
+    return "missing" if value is None else f"{value:.4f}"
