@@ -1,6 +1,6 @@
 """Index benchmark: build time cold/warm, search latency, size on disk, flat vs HNSW.
 
-    .venv/bin/python bench/bench_index.py [--skip-build] [--index-dir DIR] [--ann-sizes 1000 10000 50000]
+    .venv/bin/python bench/bench_index.py [--skip-build] [--index-dir DIR] [--ann-sizes N ...]
 
 Cold = empty embedding cache in a fresh process (imports and model load included);
 warm = the same sources again with the cache filled (nothing re-embedded, the model is
@@ -104,7 +104,10 @@ def ann_crossover(sizes: list[int], *, dim: int = 384, queries: int = 200) -> li
     from index.dense import DenseIndex
 
     rng = np.random.default_rng(0)
-    lines = ["| vectors | flat ms/q | hnsw ms/q | hnsw build s | hnsw recall@10 |", "|---|---|---|---|---|"]
+    lines = [
+        "| vectors | flat ms/q | hnsw ms/q | hnsw build s | hnsw recall@10 |",
+        "|---|---|---|---|---|",
+    ]
     for size in sizes:
         base = rng.standard_normal((size, dim)).astype(np.float32)
         base /= np.linalg.norm(base, axis=1, keepdims=True)
@@ -125,9 +128,14 @@ def ann_crossover(sizes: list[int], *, dim: int = 384, queries: int = 200) -> li
             times[name] = (time.perf_counter() - started) * 1000 / queries
             results[name] = index.search(q, k=10)[1]
         recall = np.mean(
-            [len(set(a) & set(b)) / 10 for a, b in zip(results["flat"], results["hnsw"], strict=True)]
+            [
+                len(set(a) & set(b)) / 10
+                for a, b in zip(results["flat"], results["hnsw"], strict=True)
+            ]
         )
-        lines.append(f"| {size} | {times['flat']:.3f} | {times['hnsw']:.3f} | {build_s:.1f} | {recall:.3f} |")
+        lines.append(
+            f"| {size} | {times['flat']:.3f} | {times['hnsw']:.3f} | {build_s:.1f} | {recall:.3f} |"
+        )
     return lines
 
 

@@ -14,6 +14,9 @@ What is real and what is reduced, so the numbers say what they measure:
   with the real model, and search goes through the project's `HybridIndex`, so query
   latency includes the model call, BM25 scoring, FAISS and the fusion.
 - HNSW recall@10 is measured against the exact (flat) result on the same vectors.
+- torch runs with one thread (as a service worker should on a small shared machine; see
+  bench_latency.py for the default-threads figure), so the query model call does not
+  drown the growth this bench is about.
 
     .venv/bin/python bench/bench_scale.py [--index-dir DIR] [--factors 1 10 100] [--queries 100]
 """
@@ -203,6 +206,9 @@ def _analyse(passages: list[Passage]):  # type: ignore[no-untyped-def]
 
 def measure(index_dir: Path, *, factors: list[int], n_queries: int = 100) -> list[ScaleResult]:
     """One ScaleResult per corpus factor."""
+    import torch
+
+    torch.set_num_threads(1)  # see the module docstring
     settings = Settings(index_dir=index_dir)
     config = from_settings(settings)
     base = load_index(index_dir, config=config)

@@ -64,13 +64,14 @@ def answer_all(engine: Engine, questions: list[dict[str, Any]]) -> list[Row]:
         answer = engine.answerer.answer(q["question"], top_k=5)
         quotes = [c.quote for c in answer.citations]
         text = " ".join([answer.answer, *quotes])
+        evidence = EvidenceSet.of(q["evidence"])
         rows.append(
             Row(
                 id=q["id"],
                 kind=q["kind"],
                 answerable=bool(q["evidence"]),
                 confidence=answer.confidence,
-                evidence_ok=bool(q["evidence"]) and EvidenceSet.of(q["evidence"]).found_in_answer(text),
+                evidence_ok=bool(q["evidence"]) and evidence.found_in_answer(text),
                 quotes=len(quotes),
                 verbatim=sum(is_verbatim(c.quote, c.passage.text) for c in answer.citations),
                 answer=answer.answer,
@@ -96,9 +97,7 @@ def answer_report(rows: list[Row], threshold: float) -> dict[str, float]:
         "threshold": round(threshold, 4),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
-        "evidence_rate": _share(
-            r.evidence_ok and r.confidence >= threshold for r in answerable
-        ),
+        "evidence_rate": _share(r.evidence_ok and r.confidence >= threshold for r in answerable),
         "evidence_rate_no_abstention": _share(r.evidence_ok for r in answerable),
         "abstain_answerable": _share(abstains),
         "abstain_unanswerable": _share(r.confidence < threshold for r in unanswerable),
@@ -116,6 +115,17 @@ def claim_scores(checker: ClaimChecker, claims: list[dict[str, Any]]) -> list[tu
         matches = checker.find_similar(claim["claim"], k=1)
         out.append((claim["expected_verdict"], matches[0].score if matches else 0.0))
     return out
+
+
+def cite_top3(checker: ClaimChecker, claims: list[dict[str, Any]]) -> float:
+    """Share of supported claims with a passage covering their evidence among the top 3."""
+    supported = [c for c in claims if c["kind"].startswith("supported")]
+    found = 0
+    for claim in supported:
+        evidence = EvidenceSet.of(claim["evidence"])
+        matches = checker.check(claim["claim"], top_k=3).matches
+        found += any(evidence.covered_by(m.passage.text) for m in matches)
+    return round(found / len(supported), 4) if supported else 0.0
 
 
 def pick_claim_thresholds(scored: list[tuple[str, float]]) -> tuple[float, float, float]:
@@ -167,10 +177,12 @@ def main() -> None:
         partial, supported, accuracy = pick_claim_thresholds(
             claim_scores(engine.checker, load_jsonl(claims_path))
         )
+        claims = load_jsonl(claims_path)
         result["claims"] = {
             "cite_partial_threshold": partial,
             "cite_supported_threshold": supported,
             "verdict_accuracy": round(accuracy, 4),
+            "supported_top3": cite_top3(engine.checker, claims),
         }
     print(json.dumps(result, indent=2))
 

@@ -252,6 +252,20 @@ def sentence_confidence(scored: ScoredSentence) -> float:
     return DENSE_WEIGHT * max(scored.dense, 0.0) + (1 - DENSE_WEIGHT) * scored.lexical
 
 
+def answer_confidence(scored: Sequence[ScoredSentence], terms: QueryTerms) -> float:
+    """How sure the answerer is that the report covers the question.
+
+    The best sentence's match (cosine and lexical coverage), scaled by the share of the
+    question's informative words that the report uses at all: a question about apple pie
+    or Uruzgan in 2010 leans on words the report never mentions.
+    """
+    best = max(
+        (sentence_confidence(s) for s in scored if len(s.sentence.text) >= MIN_SENTENCE_CHARS),
+        default=0.0,
+    )
+    return best * terms.known_share
+
+
 def select_sentences(
     scored: Sequence[ScoredSentence], *, max_sentences: int
 ) -> list[ScoredSentence]:
@@ -274,9 +288,12 @@ def select_sentences(
             continue
         chosen.append(candidate)
         after = following.get((candidate.passage.passage_id, candidate.position + 1))
-        if after is not None and len(chosen) < max_sentences:
-            if not any(_duplicate(after, other) for other in chosen):
-                chosen.append(after)
+        if (
+            after is not None
+            and len(chosen) < max_sentences
+            and not any(_duplicate(after, other) for other in chosen)
+        ):
+            chosen.append(after)
     return _reading_order(chosen)
 
 
@@ -339,10 +356,7 @@ class Answerer:
         vector = self.index.embed_query(query)
         terms = self.scorer.query_terms(query)
         scored = self.scorer.score_hits(hits[: self.candidates], vector, terms)
-        confidence = max(
-            (sentence_confidence(s) for s in scored if len(s.sentence.text) >= MIN_SENTENCE_CHARS),
-            default=0.0,
-        )
+        confidence = answer_confidence(scored, terms)
         return Retrieval(query, hits[:top_k], vector, terms, scored, confidence)
 
     def answer(

@@ -1,4 +1,4 @@
-"""The package exceptions that mean "the user must fix something": shown as one line, never a trace."""
+"""Package exceptions that mean "the user must fix something": one line, never a trace."""
 
 from __future__ import annotations
 

@@ -41,10 +41,19 @@ class QueryTerms:
     """A query's analysed terms with their idf weights (terms unknown to the report weigh most)."""
 
     weights: dict[str, float]
+    unknown: frozenset[str] = frozenset()  # terms the report never uses
 
     @property
     def total(self) -> float:
         return sum(self.weights.values())
+
+    @property
+    def known_share(self) -> float:
+        """Weighted share of the query terms that occur somewhere in the report (1 if none)."""
+        total = self.total
+        if total <= 0:
+            return 1.0
+        return 1.0 - sum(self.weights[t] for t in self.unknown) / total
 
     def coverage(self, terms: set[str]) -> float:
         """Idf-weighted share of the query terms found in `terms` (0 when the query has none)."""
@@ -101,7 +110,7 @@ class EvidenceScorer:
             for term in self.index.analyze(word):
                 idf = self._idf.get(term, self._unknown_idf)
                 weights[term] = max(weights.get(term, 0.0), idf * informative)
-        return QueryTerms(weights)
+        return QueryTerms(weights, frozenset(t for t in weights if t not in self._idf))
 
     def passage_terms(self, passage_id: str) -> set[str]:
         """The analysed terms of a passage (empty for an unknown id)."""
@@ -158,6 +167,7 @@ class EvidenceScorer:
                 )
             )
         return out
+
 
 def informativeness(word: str) -> float:
     """1 for rare words and numbers, falling to 0.1 for very common Dutch/English words.

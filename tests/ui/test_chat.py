@@ -96,12 +96,12 @@ def test_ask_open_citation_copy_and_follow_up(chat: Watched, artifacts_dir: Path
     assert marks.count() == 1
     assert squash(marks.inner_text()) == squash(citation["quote"])
     assert page.evaluate("document.activeElement.id") == "panel-title", "focus moves to the panel"
-    screenshot(chat, artifacts_dir, "chat-citation-desktop")
 
     # copy the reference: clipboard holds the API's citation string, the page says so
     panel.locator("button.copy").click()
     panel.locator(".copy-status", has_text="Gekopieerd").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == citation["citation"]
+    screenshot(chat, artifacts_dir, "chat-citation-desktop")
 
     # follow-up: the request carries the first exchange as history
     with page.expect_request(lambda r: r.url.endswith("/api/ask/stream")) as sent:
@@ -146,6 +146,7 @@ def test_abstention_says_so_and_shows_closest_passages(chat: Watched, artifacts_
     assert (
         answer.locator(".abstain-text").inner_text() == "Het rapport geeft hier geen antwoord op."
     )
+    assert squash(answer.locator(".answer-text").inner_text()) == squash(final["answer"])
     assert answer.locator("button.cite").count() == 0
     closest = answer.locator(".closest .passage-link")
     assert closest.count() == min(3, len(final["passages"])) >= 1
@@ -206,7 +207,7 @@ def test_browse_contents_findings_and_glossary(chat: Watched, artifacts_dir: Pat
     assert page.locator("#browse-findings .finding").count() >= 1
     page.locator("#browse-findings .finding button").first.click()
     page.locator("#panel .passage-main").wait_for()
-    screenshot(chat, artifacts_dir, "browse-findings-desktop")
+    page.screenshot(path=str(artifacts_dir / "browse-findings-desktop.png"))
 
     page.click("#browse-tab-glossary")
     rows = page.locator("#browse-glossary tbody tr")
@@ -249,7 +250,7 @@ def test_rejected_question_shows_the_server_message(chat: Watched) -> None:
         page.press("#chat-input", "Enter")
     assert info.value.status == 422
     detail = info.value.json()["detail"]
-    message = detail if isinstance(detail, str) else detail[0]["msg"]
+    message = detail if isinstance(detail, str) else detail[0]["msg"].removeprefix("Value error, ")
     alert = page.locator(".turn .answer [role=alert]")
     alert.wait_for()
     assert message in alert.inner_text()

@@ -53,6 +53,7 @@ export function detailMessage(detail) {
   if (Array.isArray(detail)) {
     return detail
       .map((item) => (item && typeof item === "object" ? item.msg ?? JSON.stringify(item) : item))
+      .map((message) => String(message).replace(/^Value error, /, ""))
       .join("; ");
   }
   if (detail && typeof detail === "object") return detail.message ?? JSON.stringify(detail);

@@ -28,15 +28,12 @@ const STRINGS = {
     "chat.abstain": "Het rapport geeft hier geen antwoord op.",
     "chat.abstain.closest": "Passages die er het dichtst bij komen:",
     "chat.notice": "Let op",
-    "chat.followup": "Vervolgvraag bij het gesprek hierboven",
-    "chat.stopped": "Gestopt.",
     "check.heading": "Beweringen controleren",
     "check.intro": "Plak een alinea uit een notitie. Elke zin wordt opgezocht in het rapport.",
     "check.label": "Tekst om te controleren",
     "check.submit": "Controleren",
     "check.busy": "Bezig met controleren…",
     "check.results": "Resultaat",
-    "check.claim": "Bewering",
     "check.notfound": "Niet gevonden in het rapport.",
     "check.closest": "Dichtstbijzijnde passage",
     "check.support": "Onderbouwing",
@@ -123,15 +120,12 @@ const STRINGS = {
     "chat.abstain": "The report does not answer this.",
     "chat.abstain.closest": "The closest passages:",
     "chat.notice": "Note",
-    "chat.followup": "Follow-up to the conversation above",
-    "chat.stopped": "Stopped.",
     "check.heading": "Check claims",
     "check.intro": "Paste a paragraph from a briefing. Each sentence is looked up in the report.",
     "check.label": "Text to check",
     "check.submit": "Check",
     "check.busy": "Checking…",
     "check.results": "Result",
-    "check.claim": "Claim",
     "check.notfound": "Not found in the report.",
     "check.closest": "Closest passage",
     "check.support": "Support",
@@ -218,6 +212,11 @@ export function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (whole, name) =>
     name in params ? String(params[name]) : whole,
   );
+}
+
+/** Whether `key` has an interface string (report data such as a passage kind may not). */
+export function hasText(key) {
+  return key in STRINGS.nl;
 }
 
 /** Set the text of `node` from `key` and remember the key so a language switch updates it. */

@@ -3,7 +3,7 @@
 
 import { ApiError, requestJson } from "./api.js";
 import { clear, el, highlighted, sectionLabel } from "./dom.js";
-import { bindText, t } from "./i18n.js";
+import { bindText, hasText, t } from "./i18n.js";
 
 const panel = () => document.getElementById("panel");
 const body = () => document.getElementById("panel-body");
@@ -91,9 +91,10 @@ export function passageButton(passage, { quote = "", citation = "" } = {}) {
   return button;
 }
 
-/** "§4.3.4 Title · p. 96" */
+/** "§4.3.4 Title · alinea 3 · pagina 96" */
 export function whereText(record) {
   const parts = [sectionLabel(record)];
+  if (record.paragraph) parts.push(t("panel.paragraph", { paragraph: record.paragraph }));
   if (record.page) parts.push(t("panel.page", { page: record.page }));
   return parts.filter(Boolean).join(" · ");
 }
@@ -137,7 +138,10 @@ function metaLine(passage) {
   if (passage.paragraph) {
     parts.push(el("span", { i18n: ["panel.paragraph", { paragraph: passage.paragraph }] }));
   }
-  if (passage.kind) parts.push(el("span", { i18n: `kind.${passage.kind}` }));
+  if (passage.kind) {
+    const key = `kind.${passage.kind}`;
+    parts.push(el("span", hasText(key) ? { i18n: key } : { text: passage.kind }));
+  }
   const line = el("p", { class: "meta" });
   parts.forEach((part, i) => line.append(...(i ? [" · ", part] : [part])));
   return line;
