@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from liveserver import live_server, memory_kib, process_tree  # noqa: E402
+from liveserver import live_server, memory_kib, process_tree, role  # noqa: E402
 from workload import gold_questions, report_queries  # noqa: E402
 
 
@@ -72,13 +72,14 @@ def measure(
     for count in workers:
         with live_server(index_dir, workers=count) as server:
             pids = process_tree(server.pid)
+            roles = {pid: role(pid, root=server.pid, workers=count) for pid in pids}
             idle = {pid: memory_kib(pid) for pid in pids}
             sent = _burst(server.base_url, index_dir, searches=searches, asks=asks)
             loaded = {pid: memory_kib(pid) for pid in pids if Path(f"/proc/{pid}").exists()}
         processes = [
             ProcessMemory(
                 pid=pid,
-                role="server" if count == 1 else ("supervisor" if pid == server.pid else "child"),
+                role=roles[pid],
                 idle_rss_mib=_mib(idle[pid]["VmRSS"]),
                 loaded_rss_mib=_mib(loaded[pid]["VmRSS"]),
                 peak_rss_mib=_mib(loaded[pid]["VmHWM"]),
@@ -86,7 +87,7 @@ def measure(
             for pid in pids
             if pid in loaded
         ]
-        workers_only = [p for p in processes if p.role != "supervisor"]
+        workers_only = [p for p in processes if p.role in ("server", "worker")]
         results.append(
             MemoryResult(
                 workers=count,

@@ -141,6 +141,16 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+def role(pid: int, *, root: int, workers: int) -> str:
+    """What a process of the service tree is: server, supervisor, worker or helper."""
+    if workers == 1 and pid == root:
+        return "server"
+    if pid == root:
+        return "supervisor"
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    return "worker" if b"spawn_main" in cmdline else "helper"
+
+
 def memory_kib(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (peak RSS) of one process, in KiB, from /proc/<pid>/status."""
     values = {}

@@ -30,6 +30,10 @@ RESULTS = BENCH / "RESULTS.md"
 BENCHES = ("startup", "memory", "latency", "load", "build", "scale")
 
 
+class BenchFailed(RuntimeError):
+    """A bench script exited non-zero; the message is the last line of its stderr."""
+
+
 def bench_args(name: str, index_dir: Path, *, quick: bool) -> list[str]:
     """Command-line arguments of one bench script."""
     index = ["--index-dir", str(index_dir)]
@@ -46,7 +50,7 @@ def bench_args(name: str, index_dir: Path, *, quick: bool) -> list[str]:
 
 
 def run_bench(name: str, index_dir: Path, *, quick: bool) -> tuple[Any, float]:
-    """Run bench/bench_<name>.py; (its JSON output, wall seconds)."""
+    """Run bench/bench_<name>.py; (its JSON output, wall seconds). Raises BenchFailed."""
     start = time.perf_counter()
     out = subprocess.run(
         [
@@ -61,7 +65,7 @@ def run_bench(name: str, index_dir: Path, *, quick: bool) -> tuple[Any, float]:
         timeout=3600,
     )
     if out.returncode != 0:
-        raise SystemExit(f"bench_{name}.py failed:\n{out.stderr[-3000:]}")
+        raise BenchFailed(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed")
     return json.loads(out.stdout), time.perf_counter() - start
 
 
@@ -294,6 +298,12 @@ def render(results: dict[str, Any], info: dict[str, Any]) -> str:
         "## Targets",
         "",
         *targets_table(results),
+        *(
+            ["", "Benches that failed in this run: "]
+            + [f"- `{name}`: {message}" for name, message in info["failures"].items()]
+            if info["failures"]
+            else []
+        ),
         "",
         "## Details",
         *detail_sections(results),
@@ -321,9 +331,15 @@ def main() -> None:
     started = time.perf_counter()
     load_before = [round(x, 2) for x in os.getloadavg()]
     results: dict[str, Any] = {}
+    failures: dict[str, str] = {}
     for name in args.only:
         print(f"bench {name} ...", flush=True)
-        results[name], seconds = run_bench(name, index_dir, quick=args.quick)
+        try:
+            results[name], seconds = run_bench(name, index_dir, quick=args.quick)
+        except (BenchFailed, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+            failures[name] = str(exc)
+            print(f"bench {name} FAILED: {exc}", flush=True)
+            continue
         print(f"bench {name} done in {seconds:.0f} s", flush=True)
     info = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -332,11 +348,14 @@ def main() -> None:
         "machine": machine(),
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],
+        "failures": failures,
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "results.json").write_text(json.dumps({"info": info, "results": results}, indent=1))
     args.out.write_text(render(results, info), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
+    if failures:
+        raise SystemExit(f"{len(failures)} bench(es) failed: {', '.join(failures)}")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ from service.settings import Settings
 
 SYSTEMS = ("langchain", "bm25", "dense", "hybrid")
 TABLE_COLUMNS = (
-    ("lang=nl", "recall@5"),
+    ("lang=nl", "success@5"),
     ("lang=nl", "mrr@10"),
-    ("lang=nl,kind=paraphrase", "recall@5"),
-    ("lang=en", "recall@5"),
-    ("all", "hit@1"),
+    ("lang=nl,kind=paraphrase", "success@5"),
+    ("lang=en", "success@5"),
+    ("all", "success@1"),
     ("all", "ndcg@10"),
 )
 
@@ -42,7 +42,7 @@ class Scored:
 def score_rankings(
     questions: Sequence[GoldQuestion], rankings: Sequence[Sequence[str]], units: Sequence[str]
 ) -> list[Scored]:
-    """Score each question's ranked texts against its evidence.
+    """Score each question's ranked texts against its evidence and `also` strings.
 
     Args:
         questions: answerable gold questions.
@@ -52,13 +52,13 @@ def score_rankings(
     normalised_units = [normalize(u) for u in units]
     scored = []
     for question, texts in zip(questions, rankings, strict=True):
-        evidence = question.evidence_set
+        evidence = question.relevant_set
         retrieved = tuple(
             Retrieved(str(rank), "", 0.0, tuple(sorted(evidence.covered_by(text))))
             for rank, text in enumerate(texts, start=1)
         )
         n_relevant = sum(1 for u in normalised_units if evidence.covered_by_normalised(u))
-        scores = retrieval_scores(retrieved, len(evidence), n_relevant)
+        scores = retrieval_scores(retrieved, len(question.evidence), n_relevant)
         scored.append(Scored(question.lang, question.kind, scores))
     return scored
 

@@ -21,6 +21,7 @@ from eval.scoring import HEADLINE_GROUPS
 from service.settings import Settings
 
 EXIT_REGRESSION = 1
+SUMMARY_METRICS = ("success@1", "success@5", "evidence_recall@5", "mrr@10", "ndcg@10")
 
 
 def register(app: typer.Typer) -> None:
@@ -55,7 +56,11 @@ def eval_command(
         bool, typer.Option(help="Write these results as the new baseline (--baseline FILE).")
     ] = False,
 ) -> None:
-    """Evaluate retrieval, answers and citation lookup on the gold set; exit 1 on regression."""
+    """Evaluate retrieval, answers and citation lookup on the gold set; exit 1 on regression.
+
+    Exit 1 when a hard floor (`min`/`max` in the floors file) fails or a gated metric drops
+    more than the tolerance against --baseline; `target` entries are printed, never fatal.
+    """
     settings = _settings(config)
     if ablation and against:
         raise EvalError("--ablation needs the index itself; run it without --against")
@@ -108,19 +113,24 @@ def _print_summary(results: dict[str, Any], out: Path, *, seconds: float) -> Non
         key = f"retrieval/{group}"
         if f"{key}/n" not in metrics:
             continue
-        typer.echo(
-            f"{group:<26} n={int(metrics[f'{key}/n']):<4} hit@1={metrics[f'{key}/hit@1']:.3f} "
-            f"recall@5={metrics[f'{key}/recall@5']:.3f} mrr@10={metrics[f'{key}/mrr@10']:.3f} "
-            f"ndcg@10={metrics[f'{key}/ndcg@10']:.3f}"
-        )
+        scores = " ".join(f"{m}={metrics[f'{key}/{m}']:.3f}" for m in SUMMARY_METRICS)
+        typer.echo(f"{group:<26} n={int(metrics[f'{key}/n']):<4} {scores}")
     for key in sorted(k for k in metrics if k.startswith(("answers/", "cite/")) and "=" not in k):
-        typer.echo(f"{key:<34} {metrics[key]:.3f}")
+        if not _is_count(key):
+            typer.echo(f"{key:<34} {metrics[key]:.3f}")
     for name, lat in results["latency_ms"].items():
         typer.echo(f"latency {name:<8} p50={lat['p50']:.1f} ms p95={lat['p95']:.1f} ms")
     if results.get("ablation"):
         typer.echo(markdown_table(results["ablation"]))
     if results.get("flips") is not None:
         typer.echo(f"flips since baseline: {len(results['flips'])}")
+    for target in results["gate"].get("targets", []):
+        status = "met" if target["passed"] else "unmet"
+        sign = "<=" if target["kind"] == "target-max" else ">="
+        typer.echo(
+            f"target {status:<5} {target['metric']}: {_num(target['value'])} "
+            f"(target {sign} {_num(target['limit'])}; informational)"
+        )
     for check in results["gate"]["checks"]:
         if not check["passed"]:
             typer.echo(
@@ -129,6 +139,10 @@ def _print_summary(results: dict[str, Any], out: Path, *, seconds: float) -> Non
             )
     status = "passed" if results["gate"]["passed"] else "FAILED"
     typer.echo(f"gate {status}; {out / RESULTS_FILE}, {out / REPORT_FILE} ({seconds:.1f} s)")
+
+
+def _is_count(key: str) -> bool:
+    return key.split("/")[-1].startswith("n_") or key in {"cite/n", "answers/quotes"}
 
 
 def _num(value: float | None) -> str:

@@ -1,9 +1,14 @@
-"""The regression gate: floors, drops against a baseline, and per-question flips.
+"""The regression gate: hard floors, drops against a baseline, targets, per-question flips.
 
-Floors live in `eval/floors.json` (`{"metric": {"min": x}}` or `{"max": y}`), the numbers
-the issues set. Against a baseline, a gated metric may not get worse by more than the
-tolerance. Only the headline groups are gated; per-kind groups are small (a single
-question moves them by 10% or more) and are reported, not gated.
+`eval/floors.json` maps a metric to bounds: `min` / `max` are hard floors the current
+system meets (a run below one fails), `target` is a goal an issue set (shown as met or
+unmet, never failing a run; `<=` for lower-is-better metrics, else `>=`). Optional
+`source` / `why` strings document where a number comes from.
+
+Against a baseline, a gated metric may not get worse by more than max(tolerance, 1/n),
+n being the number of items the metric averages over: in a small group one question
+flipping moves the metric by 1/n, and the gate allows that one flip, not two. Only the
+headline groups are gated; per-kind groups are reported, not gated.
 """
 
 from __future__ import annotations
@@ -27,8 +32,13 @@ class Check:
     metric: str
     value: float | None
     limit: float
-    kind: str  # "floor-min", "floor-max", "baseline"
+    kind: str  # "floor-min", "floor-max", "baseline", "target-min", "target-max"
     passed: bool
+
+    @property
+    def blocking(self) -> bool:
+        """Does a failure of this check fail the run (targets never do)?"""
+        return not self.kind.startswith("target")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +58,29 @@ def gated_metrics(metrics: dict[str, float]) -> list[str]:
     keys += [f"answers/{g}/evidence_rate" for g in HEADLINE_GROUPS]
     keys += [k for k in metrics if k.startswith("answers/") and k.count("/") == 1]
     keys += ["cite/support_top3", "cite/verdict_accuracy"]
-    return [k for k in keys if k in metrics and k != "answers/quotes"]
+    return [k for k in keys if k in metrics and not _is_count(k)]
+
+
+def _is_count(key: str) -> bool:
+    return key.endswith("/n") or key.split("/")[-1].startswith("n_") or key == "answers/quotes"
+
+
+_BOUNDS = frozenset({"min", "max", "target"})
+_NOTES = frozenset({"source", "why"})
 
 
 def load_floors(path: Path = DEFAULT_FLOORS) -> dict[str, dict[str, float]]:
-    """Read the floors file; raise EvalError on a missing or malformed file."""
+    """Read the floors file (bounds only, notes dropped); raise EvalError if malformed."""
     data = _read_json(path, what="floors")
-    for metric, bound in data.items():
-        if not isinstance(bound, dict) or not set(bound) <= {"min", "max"} or not bound:
-            raise EvalError(f"{path}: {metric!r} needs {{'min': x}} or {{'max': y}}")
-    return data
+    floors: dict[str, dict[str, float]] = {}
+    for metric, entry in data.items():
+        if not isinstance(entry, dict) or not set(entry) <= _BOUNDS | _NOTES:
+            raise EvalError(f"{path}: {metric!r} needs an object with min, max and/or target")
+        bounds = {key: value for key, value in entry.items() if key in _BOUNDS}
+        if not bounds or not all(isinstance(v, int | float) for v in bounds.values()):
+            raise EvalError(f"{path}: {metric!r} needs a numeric min, max or target")
+        floors[metric] = {key: float(value) for key, value in bounds.items()}
+    return floors
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
@@ -71,33 +94,63 @@ def load_baseline(path: Path) -> dict[str, Any]:
 
 
 def check_floors(metrics: dict[str, float], floors: dict[str, dict[str, float]]) -> list[Check]:
-    """Every floor: the metric must exist and be on the right side of its bound."""
+    """Every floor and target: the metric must exist and be on the right side of its bound."""
     checks = []
     for metric, bound in sorted(floors.items()):
         value = metrics.get(metric)
         if "min" in bound:
-            ok = value is not None and value >= bound["min"]
-            checks.append(Check(metric, value, bound["min"], "floor-min", ok))
+            checks.append(_bound_check(metric, value, bound["min"], "floor-min"))
         if "max" in bound:
-            ok = value is not None and value <= bound["max"]
-            checks.append(Check(metric, value, bound["max"], "floor-max", ok))
+            checks.append(_bound_check(metric, value, bound["max"], "floor-max"))
+        if "target" in bound:
+            side = "target-max" if metric in LOWER_IS_BETTER else "target-min"
+            checks.append(_bound_check(metric, value, bound["target"], side))
     return checks
+
+
+def _bound_check(metric: str, value: float | None, limit: float, kind: str) -> Check:
+    if value is None:
+        return Check(metric, value, limit, kind, False)
+    ok = value <= limit if kind.endswith("max") else value >= limit
+    return Check(metric, value, limit, kind, ok)
+
+
+def allowed_drop(metric: str, metrics: dict[str, float], *, tolerance: float) -> float:
+    """max(tolerance, 1/n): how far `metric` may move the wrong way (one item's flip)."""
+    n = metrics.get(_count_key(metric), 0)
+    return max(tolerance, 1.0 / n) if n else tolerance
+
+
+def _count_key(metric: str) -> str:
+    """The metrics key holding how many items `metric` averages over."""
+    parts = metric.split("/")
+    if parts[0] == "retrieval" or (parts[0] == "answers" and len(parts) == 3):
+        return f"retrieval/{parts[1]}/n"
+    return {
+        "answers/abstention_recall": "answers/n_unanswerable",
+        "answers/false_abstention_rate": "answers/n_answerable",
+        "answers/abstention_precision": "answers/n_abstained",
+        "answers/quotes_verbatim": "answers/quotes",
+        "cite/support_top3": "cite/n_supported",
+        "cite/verdict_accuracy": "cite/n",
+    }.get(metric, "")
 
 
 def check_baseline(
     metrics: dict[str, float], baseline: dict[str, float], *, tolerance: float
 ) -> list[Check]:
-    """Gated metrics may not be worse than the baseline by more than `tolerance`."""
+    """Gated metrics may not be worse than the baseline by more than `allowed_drop`."""
     checks = []
     for metric in gated_metrics(metrics):
         if metric not in baseline:
             continue
         before, after = baseline[metric], metrics[metric]
+        slack = allowed_drop(metric, baseline, tolerance=tolerance)
         if metric in LOWER_IS_BETTER:
-            limit = before + tolerance
+            limit = before + slack
             checks.append(Check(metric, after, limit, "baseline", after <= limit + 1e-9))
         else:
-            limit = before - tolerance
+            limit = before - slack
             checks.append(Check(metric, after, limit, "baseline", after >= limit - 1e-9))
     return checks
 
@@ -107,7 +160,7 @@ def outcomes(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for q in results.get("questions", []):
         out[q["id"]] = {
-            "retrieval": q.get("recall@5", q.get("scores", {}).get("recall@5")),
+            "retrieval": q.get("success@5", q.get("scores", {}).get("success@5")),
             "answer": q.get("answer_ok"),
             "abstention": q.get("abstained"),
             "answerable": q.get("answerable", q.get("answer_ok") is not None),
@@ -137,7 +190,8 @@ def compact(results: dict[str, Any]) -> dict[str, Any]:
         "questions": [
             {
                 "id": q["id"],
-                "recall@5": q["scores"].get("recall@5"),
+                "success@5": q["scores"].get("success@5"),
+                "evidence_recall@5": q["scores"].get("evidence_recall@5"),
                 "first_rank": q["first_rank"],
                 "answer_ok": q["answer_ok"],
                 "abstained": q["abstained"],

@@ -27,6 +27,7 @@ class GoldQuestion:
     evidence: tuple[str, ...]
     sections: tuple[str, ...]
     answer: str
+    also: tuple[str, ...] = ()  # other passages that answer the question on their own
 
     @property
     def answerable(self) -> bool:
@@ -35,8 +36,16 @@ class GoldQuestion:
 
     @property
     def evidence_set(self) -> EvidenceSet:
-        """The evidence, normalised for matching."""
+        """The evidence, normalised for matching (evidence coverage counts only these)."""
         return EvidenceSet.of(self.evidence)
+
+    @property
+    def relevant_set(self) -> EvidenceSet:
+        """Evidence then `also`, normalised: a passage covering any of them is relevant.
+
+        Indices below `len(self.evidence)` are evidence strings, the rest alternates.
+        """
+        return EvidenceSet.of((*self.evidence, *self.also))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,7 @@ def _question(row: dict[str, Any], where: str) -> GoldQuestion:
         evidence=_strings(row, "evidence", where),
         sections=_strings(row, "sections", where),
         answer=str(row.get("answer", "")),
+        also=_strings(row, "also", where) if "also" in row else (),
     )
 
 

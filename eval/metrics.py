@@ -2,8 +2,10 @@
 
 A ranking is given as `relevant`, one bool per retrieved item in rank order (rank 1 first),
 plus, where a metric needs the ideal ranking, `n_relevant`: how many items in the whole
-corpus are relevant. Evidence coverage (`recall_at_k`) takes, per retrieved item, the set of
-gold evidence indices the item contains.
+corpus are relevant. `success_at_k` (hit@k: any relevant item in the top k) is what the
+index issue's "right passage in the top 5" means. Evidence coverage
+(`evidence_recall_at_k`) takes, per retrieved item, the set of gold evidence indices the
+item contains, and measures the share of evidence strings found.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import math
 from collections.abc import Iterable, Sequence
 
 
-def hit_at_k(relevant: Sequence[bool], k: int) -> float:
-    """1.0 when any of the first k items is relevant, else 0.0."""
+def success_at_k(relevant: Sequence[bool], k: int) -> float:
+    """success@k (also called hit@k): 1.0 when any of the first k items is relevant."""
     return 1.0 if any(relevant[:k]) else 0.0
 
 
-def recall_at_k(covered: Sequence[frozenset[int]], n_evidence: int, k: int) -> float:
-    """Share of the gold evidence strings found in the first k items.
+def evidence_recall_at_k(covered: Sequence[frozenset[int]], n_evidence: int, k: int) -> float:
+    """evidence_recall@k: share of the gold evidence strings found in the first k items.
+
+    Indices `>= n_evidence` (alternate passages, the gold's `also`) are ignored: they make a
+    passage relevant but are not evidence that must all be found.
 
     Args:
         covered: per retrieved item, the indices of the evidence strings it contains.

@@ -53,7 +53,11 @@ def build_results(
     tolerance: float,
     ablation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything results.json holds; `gate.passed` decides the exit code."""
+    """Everything results.json holds; `gate.passed` decides the exit code.
+
+    `gate.checks` are the blocking checks (hard floors, baseline drops); `gate.targets` the
+    issue targets, reported as met or unmet but never failing the run.
+    """
     summary = summarize(record)
     items = record_to_dict(record)
     results: dict[str, Any] = {
@@ -77,9 +81,10 @@ def build_results(
     if baseline is not None:
         checks += check_baseline(summary["metrics"], baseline["metrics"], tolerance=tolerance)
     results["gate"] = {
-        "passed": all(c.passed for c in checks),
+        "passed": all(c.passed for c in checks if c.blocking),
         "tolerance": tolerance,
-        "checks": [check_to_dict(c) for c in checks],
+        "checks": [check_to_dict(c) for c in checks if c.blocking],
+        "targets": [check_to_dict(c) for c in checks if not c.blocking],
     }
     results["flips"] = (
         [check_to_dict(f) for f in flips(results, baseline)] if baseline is not None else None

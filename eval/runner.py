@@ -14,7 +14,7 @@ from typing import Any
 
 from eval.client import ServiceClient
 from eval.gold import Gold, GoldClaim, GoldQuestion
-from eval.metrics import hit_at_k, ndcg_at_k, recall_at_k, reciprocal_rank
+from eval.metrics import evidence_recall_at_k, ndcg_at_k, reciprocal_rank, success_at_k
 from eval.normalize import normalize
 from eval.relevance import EvidenceSet
 
@@ -26,7 +26,11 @@ CURVE_KS = tuple(range(1, SEARCH_K + 1))
 
 @dataclass(frozen=True, slots=True)
 class Retrieved:
-    """One ranked search result, with the gold evidence indices it covers."""
+    """One ranked search result, with the gold strings it covers.
+
+    `covered` indexes evidence then `also` (GoldQuestion.relevant_set): any index makes the
+    passage relevant; only indices below the evidence count go into evidence recall.
+    """
 
     passage_id: str
     section: str
@@ -45,12 +49,12 @@ class QuestionResult:
     answerable: bool
     gold_sections: tuple[str, ...]
     retrieved: tuple[Retrieved, ...]
-    n_relevant: int  # passages of the whole corpus that cover some evidence
+    n_relevant: int  # passages of the whole corpus that cover some evidence or `also` string
     scores: dict[str, float]  # retrieval metrics; empty for unanswerable questions
     abstained: bool
     answer: str
     answer_sections: tuple[str, ...]
-    answer_ok: bool | None  # answer or quotes hold the evidence; None when unanswerable
+    answer_ok: bool | None  # answer/quotes hold evidence or `also`; None if unanswerable
     quotes: int
     quotes_verbatim: int
 
@@ -120,37 +124,51 @@ def fetch_corpus(client: ServiceClient) -> Corpus:
 
 
 def count_relevant(evidence: EvidenceSet, corpus: Corpus) -> int:
-    """How many passages of the corpus cover at least one evidence string."""
+    """How many passages of the corpus cover at least one of the given strings."""
     return sum(1 for text in corpus.normalised.values() if evidence.covered_by_normalised(text))
 
 
 def unmatched_evidence(gold: Gold, corpus: Corpus) -> list[str]:
-    """Evidence no passage covers: ingest lost or garbled that text (or the gold is wrong)."""
+    """Evidence no passage covers: ingest lost or garbled that text (or the gold is wrong).
+
+    Named `q012#2` (second evidence string) or `q012#also1` (first `also` string).
+    """
     missing = []
     items: list[GoldQuestion | GoldClaim] = [*gold.questions, *gold.claims]
     for item in items:
-        evidence = EvidenceSet.of(item.evidence)
+        also = item.also if isinstance(item, GoldQuestion) else ()
+        strings = EvidenceSet.of((*item.evidence, *also))
         found: set[int] = set()
         for text in corpus.normalised.values():
-            found |= evidence.covered_by_normalised(text)
-        missing += [f"{item.id}#{i + 1}" for i in range(len(evidence)) if i not in found]
+            found |= strings.covered_by_normalised(text)
+        names = [f"#{i + 1}" for i in range(len(item.evidence))]
+        names += [f"#also{i + 1}" for i in range(len(also))]
+        missing += [f"{item.id}{name}" for i, name in enumerate(names) if i not in found]
     return missing
 
 
-def retrieval_scores(retrieved: tuple[Retrieved, ...], n_evidence: int, n_relevant: int) -> dict:
-    """hit@1, recall@1..10, MRR@10 and nDCG@10 of one ranked list."""
+def retrieval_scores(
+    retrieved: tuple[Retrieved, ...], n_evidence: int, n_relevant: int
+) -> dict[str, float]:
+    """success@1..10, evidence_recall@1..10, MRR@10 and nDCG@10 of one ranked list.
+
+    A result is relevant when it covers any evidence or `also` string; evidence recall
+    counts only the first `n_evidence` indices (the evidence proper).
+    """
     relevant = [bool(r.covered) for r in retrieved]
     covered = [frozenset(r.covered) for r in retrieved]
-    scores = {f"recall@{k}": recall_at_k(covered, n_evidence, k) for k in CURVE_KS}
-    scores["hit@1"] = hit_at_k(relevant, 1)
+    scores = {f"success@{k}": success_at_k(relevant, k) for k in CURVE_KS}
+    scores |= {
+        f"evidence_recall@{k}": evidence_recall_at_k(covered, n_evidence, k) for k in CURVE_KS
+    }
     scores["mrr@10"] = reciprocal_rank(relevant, 10)
     scores["ndcg@10"] = ndcg_at_k(relevant, max(n_relevant, sum(relevant[:10])), 10)
     return scores
 
 
 def evaluate_question(client: ServiceClient, gold: GoldQuestion, corpus: Corpus) -> QuestionResult:
-    """Search and ask one question; score what came back against its evidence."""
-    evidence = gold.evidence_set
+    """Search and ask one question; score what came back against evidence and `also`."""
+    evidence = gold.relevant_set
     hits = client.search(gold.question, top_k=SEARCH_K)["results"]
     retrieved = tuple(
         Retrieved(
@@ -162,7 +180,7 @@ def evaluate_question(client: ServiceClient, gold: GoldQuestion, corpus: Corpus)
         for h in hits
     )
     n_relevant = count_relevant(evidence, corpus) if gold.answerable else 0
-    scores = retrieval_scores(retrieved, len(evidence), n_relevant) if gold.answerable else {}
+    scores = retrieval_scores(retrieved, len(gold.evidence), n_relevant) if gold.answerable else {}
     answer = client.ask(gold.question, top_k=ASK_K)
     citations = answer.get("citations", [])
     quotes = [c["quote"] for c in citations]

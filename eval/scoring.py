@@ -2,8 +2,14 @@
 
 Keys: `retrieval/<group>/<metric>`, `answers/<group>/evidence_rate`, `answers/abstention_*`,
 `answers/quotes_verbatim`, `cite/support_top3`, `cite/verdict_accuracy`,
-`cite/kind=<kind>/verdict_accuracy`. Groups: `all`, `lang=nl`, `lang=en`, `kind=<kind>`,
-and `lang=nl,kind=paraphrase` (the Dutch questions asked without the report's words).
+`cite/kind=<kind>/verdict_accuracy`, and the counts behind them (`.../n`,
+`answers/n_answerable`, `answers/n_unanswerable`, `answers/n_abstained`, `cite/n_supported`).
+Groups: `all`, `lang=nl`, `lang=en`, `kind=<kind>`, and `lang=nl,kind=paraphrase` (the Dutch
+questions asked without the report's words).
+
+Retrieval metrics: `success@k` (any relevant passage in the top k; relevant = covers an
+`evidence` or `also` string), `evidence_recall@k` (share of the `evidence` strings found in
+the top k), `mrr@10` and `ndcg@10` (over the same relevance as success).
 """
 
 from __future__ import annotations
@@ -14,7 +20,17 @@ from typing import Any, Protocol, TypeVar
 from eval.metrics import abstention_scores, mean, percentile
 from eval.runner import CURVE_KS, ClaimResult, QuestionResult, RunRecord
 
-RETRIEVAL_METRICS = ("hit@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+RETRIEVAL_METRICS = (
+    "success@1",
+    "success@3",
+    "success@5",
+    "success@10",
+    "evidence_recall@5",
+    "evidence_recall@10",
+    "mrr@10",
+    "ndcg@10",
+)
+CURVE_METRICS = ("success", "evidence_recall")
 HEADLINE_GROUPS = ("all", "lang=nl", "lang=en", "lang=nl,kind=paraphrase")
 LOWER_IS_BETTER = frozenset({"answers/false_abstention_rate"})
 
@@ -71,6 +87,9 @@ def answer_metrics(questions: Sequence[QuestionResult]) -> dict[str, float]:
     abstention = abstention_scores(
         [q.abstained for q in questions], [q.answerable for q in questions]
     )
+    out["answers/n_answerable"] = sum(q.answerable for q in questions)
+    out["answers/n_unanswerable"] = sum(not q.answerable for q in questions)
+    out["answers/n_abstained"] = sum(q.abstained for q in questions)
     out["answers/abstention_precision"] = abstention["precision"]
     out["answers/abstention_recall"] = abstention["recall"]
     out["answers/false_abstention_rate"] = abstention["false_rate"]
@@ -86,6 +105,7 @@ def cite_metrics(claims: Sequence[ClaimResult]) -> dict[str, float]:
     out: dict[str, float] = {}
     supported = [c for c in claims if c.support_top3 is not None]
     if supported:
+        out["cite/n_supported"] = len(supported)
         out["cite/support_top3"] = _mean([float(bool(c.support_top3)) for c in supported])
     if claims:
         out["cite/n"] = len(claims)
@@ -99,13 +119,16 @@ def cite_metrics(claims: Sequence[ClaimResult]) -> dict[str, float]:
     return out
 
 
-def recall_curves(questions: Sequence[QuestionResult]) -> dict[str, list[float]]:
-    """recall@k for k = 1..10 per headline group (the report's curve)."""
+def recall_curves(questions: Sequence[QuestionResult]) -> dict[str, dict[str, list[float]]]:
+    """success@k and evidence_recall@k for k = 1..10 per headline group (the report's curves)."""
     grouped = groups([q for q in questions if q.answerable])
     return {
-        name: [_mean([q.scores[f"recall@{k}"] for q in grouped[name]]) for k in CURVE_KS]
-        for name in HEADLINE_GROUPS
-        if grouped.get(name)
+        metric: {
+            name: [_mean([q.scores[f"{metric}@{k}"] for q in grouped[name]]) for k in CURVE_KS]
+            for name in HEADLINE_GROUPS
+            if grouped.get(name)
+        }
+        for metric in CURVE_METRICS
     }
 
 

@@ -1,4 +1,5 @@
-"""The Dutch analyzer behind BM25: tokens, stopwords, compound splitting, Snowball stems.
+"""The analyzers behind BM25: Dutch words (stopwords, compound splitting, Snowball stems)
+and character n-grams.
 
 Compounds are split against a vocabulary of known words: wordfreq's Dutch list plus the
 words the report itself uses on their own. A split is kept when its parts are, on
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_DUTCH
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
 _WORD = re.compile(r"[^\W_]+")
 MIN_PART = 4  # shortest compound part ("taak", "inzet"); shorter parts split too eagerly
@@ -33,6 +34,14 @@ STOPWORDS = frozenset(STOPWORDS_DUTCH)
 # Dutch interrogatives: they shape a question but say nothing about the passage sought,
 # so queries drop them (the passages keep them; "waarom" in the text is content).
 QUESTION_WORDS = ("waarom", "welke", "welk", "hoeveel", "wanneer", "waar", "waardoor", "waarvoor")
+# Character n-grams of each word (with `#` marking its edges) form a second BM25 field.
+# They match what the word analyzer misses: inflections the stemmer splits (bijdrage /
+# bijdragen), compound parts below MIN_PART, and English cognates of Dutch words
+# (helicopter / helikopter, evaluation / evaluatie). Measured on the gold set
+# (bench/retrieval_table.py): 4-grams alone give Dutch recall@5 0.77 (words 0.79),
+# English 0.50 (words 0.20); fused with words and dense, Dutch 0.79 -> 0.83.
+CHAR_N = 4
+CHAR_STOPWORDS = STOPWORDS | frozenset(STOPWORDS_EN) | {"what", "which", "who", "why", "how"}
 
 
 def fold(text: str) -> str:
@@ -44,6 +53,21 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded word tokens of `text` (letters and digits; hyphens split)."""
     return _WORD.findall(fold(text))
+
+
+def char_ngrams(text: str, *, n: int = CHAR_N, drop: frozenset[str] = CHAR_STOPWORDS) -> list[str]:
+    """The character n-grams of the words of `text` that are not in `drop`.
+
+    A word is padded with `#` on both sides, so `mali` gives `#mal`, `mali`, `ali#` and a
+    word shorter than n - 1 letters still gives one gram (`#vn#`).
+    """
+    grams: list[str] = []
+    for word in words(text):
+        if word in drop:
+            continue
+        padded = f"#{word}#"
+        grams.extend(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
+    return grams
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,3 +47,20 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], *, k: int =
         for rank, i in enumerate(ids, start=1):
             total[i] = total.get(i, 0.0) + weight / (k + rank)
     return ranked(total)
+
+
+def weighted_minmax(
+    signals: Mapping[str, Mapping[int, float]], weights: Mapping[str, float]
+) -> Ranked:
+    """Sum over named signals of weight x min-max-normalised score (weights sum to 1).
+
+    Signals without a weight (or with weight 0) are ignored; an id a signal lacks scores
+    0 there.
+    """
+    used = {name: w for name, w in weights.items() if w > 0 and name in signals}
+    total = sum(used.values())
+    if total <= 0:
+        return []
+    return weighted_sum(
+        [minmax(signals[name]) for name in used], [w / total for w in used.values()]
+    )

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from ingest.models import Passage
 
 SearchMode = Literal["hybrid", "bm25", "dense"]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: character n-gram BM25 field (bm25-chars/) and fusion weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,8 @@ class Manifest:
     sources: tuple[SourceRecord, ...]
     counts: dict[str, int]  # passages, sentences, glossary, embedded, cache_hits, ...
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    # language -> signal -> weight, used by hybrid search (see index.store.FUSION_WEIGHTS)
+    fusion: dict[str, dict[str, float]] = field(default_factory=dict)
     build_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

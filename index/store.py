@@ -7,6 +7,7 @@ An index is a directory of plain files:
     passages.jsonl     the Passage records, in document order
     passages.faiss     FAISS inner-product index of the passage vectors
     bm25/              the bm25s index of the analysed passages (section title + text)
+    bm25-chars/        the bm25s index of their character n-grams (same text)
     sentences.jsonl    passage_id, start, end of every sentence, passage by passage
     sentences.npy      the sentence vectors (float32, L2-normalised), same order
     vocabulary.json    the compound-splitting vocabulary the analyzer used
@@ -22,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +38,15 @@ from typing import Any
 import numpy as np
 
 from index import fusion
-from index.analysis import QUESTION_WORDS, DutchAnalyzer, Vocabulary, build_vocabulary
+from index.analysis import (
+    QUESTION_WORDS,
+    DutchAnalyzer,
+    Vocabulary,
+    build_vocabulary,
+    char_ngrams,
+    words,
+)
+from index.cues import Language, answer_pattern, query_language
 from index.dense import DenseIndex
 from index.embed import MAX_QUERY_CHARS, Embedder
 from index.errors import IndexBuildError, IndexError_, IndexLoadError
@@ -63,9 +73,20 @@ PASSAGE_VECTORS = "sentence-mean+title"
 TITLE_WEIGHT = 0.3
 
 # Hybrid fusion (see `HybridIndex._fuse`): candidates are the top CANDIDATES of each
-# signal; each signal is min-max normalised over the candidates; dense weighs DENSE_WEIGHT.
+# signal; each signal is min-max normalised over the candidates and weighted by
+# FUSION_WEIGHTS[query language]. Signals: "bm25" (words), "chars" (character 4-grams),
+# "dense" (cosine), "cue" (1 if the passage holds what the question asks for: a number
+# for hoeveel/how many, a date for wanneer/when; absent for other questions).
+# Dutch weights: a grid search (bm25 fixed at 1; others in 0, 0.1, 0.2, 0.3, 0.5) fitted on
+# all gold questions; its 5-fold cross-validated result is what we report (bench/
+# retrieval_table.py --cv). English: only 10 gold questions, too few to fit; word BM25
+# with a Dutch stemmer cannot match English words, so it gets no weight and the English
+# model and the cognate-matching n-grams share it equally. Recorded in the manifest.
 CANDIDATES = 50
-DENSE_WEIGHT = 0.3
+FUSION_WEIGHTS: dict[Language, dict[str, float]] = {
+    "nl": {"bm25": 1.0, "dense": 0.2, "chars": 0.2, "cue": 0.5},
+    "en": {"bm25": 0.0, "dense": 1.0, "chars": 1.0, "cue": 0.5},
+}
 
 _EMBED_BATCH = 256
 _QUERY_CACHE_SIZE = 1024
@@ -79,6 +100,7 @@ class _Built:
     vocabulary: Vocabulary
     glossary: dict[str, str]
     documents: list[list[str]]
+    char_documents: list[list[str]]
 
 
 # --------------------------------------------------------------------------- build
@@ -159,6 +181,7 @@ def _compute(passages: Sequence[Passage], embedder: Embedder, reporter: _Reporte
     vocabulary = build_vocabulary([p.text for p in passages] + [p.section_title for p in passages])
     analyzer = DutchAnalyzer(vocabulary)
     documents = [analyzer.analyze(_bm25_text(p)) for p in passages]
+    char_documents = [char_ngrams(_bm25_text(p)) for p in passages]
     glossary = extract_glossary(p.text for p in passages)
     reporter.stage("analyse", len(passages), len(passages))
     sentences = [s for p in passages for s in _split(p)]
@@ -168,7 +191,15 @@ def _compute(passages: Sequence[Passage], embedder: Embedder, reporter: _Reporte
     sentence_vectors = vectors[: len(sentences)]
     title_vectors = dict(zip(titles, vectors[len(sentences) :], strict=True))
     passage_vectors = _passage_vectors(passages, sentences, sentence_vectors, title_vectors)
-    return _Built(sentences, sentence_vectors, passage_vectors, vocabulary, glossary, documents)
+    return _Built(
+        sentences,
+        sentence_vectors,
+        passage_vectors,
+        vocabulary,
+        glossary,
+        documents,
+        char_documents,
+    )
 
 
 def _bm25_text(passage: Passage) -> str:
@@ -238,6 +269,7 @@ def _write(
         directory / "passages.faiss"
     )
     SparseIndex.build(built.documents).save(directory / "bm25")
+    SparseIndex.build(built.char_documents).save(directory / "bm25-chars")
     _write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
     _write_json(directory / "glossary.json", built.glossary)
     manifest = Manifest(
@@ -262,6 +294,7 @@ def _write(
         },
         files=_checksums(directory),
         build_seconds=round(time.perf_counter() - started, 3),
+        fusion={lang: dict(weights) for lang, weights in FUSION_WEIGHTS.items()},
     )
     _write_json(directory / "manifest.json", manifest.to_dict())
     return manifest
@@ -414,6 +447,7 @@ class HybridIndex:
         passages: list[Passage],
         dense: DenseIndex,
         sparse: SparseIndex,
+        chars: SparseIndex,
         sentences: list[Sentence],
         sentence_vectors: np.ndarray,
         vocabulary: Vocabulary,
@@ -425,6 +459,9 @@ class HybridIndex:
         self._dense = dense
         self._vectors = dense.vectors()
         self._sparse = sparse
+        self._chars = chars
+        self._fusion = manifest.fusion or FUSION_WEIGHTS
+        self._cue_rows: dict[str, np.ndarray] = {}
         self._embedder = embedder
         self._analyzer = DutchAnalyzer(vocabulary)
         self._glossary = glossary
@@ -456,6 +493,7 @@ class HybridIndex:
             passages=passages,
             dense=DenseIndex.load(index_dir / "passages.faiss"),
             sparse=SparseIndex.load(index_dir / "bm25", n_docs=len(passages)),
+            chars=SparseIndex.load(index_dir / "bm25-chars", n_docs=len(passages)),
             sentences=sentences,
             sentence_vectors=np.load(index_dir / "sentences.npy", allow_pickle=False),
             vocabulary=vocabulary,
@@ -574,11 +612,32 @@ class HybridIndex:
             for q, t in zip(queries, terms, strict=True)
         ]
 
-    def signal_scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """(BM25, cosine) score of every passage for `query`, in passage order (for bench)."""
-        sparse = self._sparse.scores(self._query_terms(query))
-        dense = self._vectors @ self.embed_query(query)
-        return sparse, dense
+    def signal_scores(self, query: str) -> Signals:
+        """Every signal's score of every passage for `query`, in passage order (for bench)."""
+        return self._signals(query, self._query_terms(query))
+
+    def _signals(self, query: str, terms: list[str]) -> Signals:
+        pattern = answer_pattern(query[:MAX_QUERY_CHARS])
+        return Signals(
+            language=query_language(query[:MAX_QUERY_CHARS]),
+            bm25=self._sparse.scores(terms),
+            chars=self._chars.scores(self._char_terms(query)),
+            dense=self._vectors @ self.embed_query(query),
+            cue=None if pattern is None else self._cue(pattern),
+        )
+
+    def _char_terms(self, query: str) -> list[str]:
+        question = set(QUESTION_WORDS)
+        text = " ".join(w for w in words(query[:MAX_QUERY_CHARS]) if w not in question)
+        return list(dict.fromkeys(char_ngrams(text)))
+
+    def _cue(self, pattern: re.Pattern[str]) -> np.ndarray:
+        """1.0 for passages matching `pattern`, else 0.0 (cached per pattern)."""
+        rows = self._cue_rows.get(pattern.pattern)
+        if rows is None:
+            rows = np.array([bool(pattern.search(p.text)) for p in self.passages], np.float32)
+            self._cue_rows[pattern.pattern] = rows
+        return rows
 
     def _query_terms(self, query: str) -> list[str]:
         """BM25 query terms: analysed words minus question words, once each, plus the
@@ -604,28 +663,9 @@ class HybridIndex:
             scores, ids = self._dense.search(qvec[None, :], k=k)
             top = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
             return self._hits(top, sparse=None, dense=self._vectors @ qvec)
-        sparse = self._sparse.scores(terms)
-        dense = self._vectors @ qvec
-        return self._hits(self._fuse(sparse, dense, qvec)[:k], sparse=sparse, dense=dense)
-
-    def _fuse(self, sparse: np.ndarray, dense: np.ndarray, qvec: np.ndarray) -> fusion.Ranked:
-        """Weighted sum of min-max normalised BM25 and cosine over both top-CANDIDATES lists.
-
-        Chosen by measurement on the gold set (bench/retrieval_table.py --explore, 132
-        Dutch questions, recall@5): BM25 0.74, dense 0.36, equal-weight RRF 0.55, RRF
-        with dense weight 0.2 0.65, dense re-ranking BM25's top 20 0.75, z-score fusion
-        0.74-0.75, this (dense 0.3) 0.75 with the best MRR@10 (0.61) and English
-        recall@5 0.30 vs BM25's 0.20. The English model's cosines sit in a narrow band,
-        so rank fusion gives its noise the same say as BM25's evidence; scaling each
-        signal to [0, 1] over the candidates with dense as the minority lets it reorder
-        BM25's near-ties and rescue questions with no lexical overlap.
-        """
-        _, dense_ids = self._dense.search(qvec[None, :], k=CANDIDATES)
-        candidates = {int(i) for i in dense_ids[0] if i >= 0}
-        candidates.update(int(i) for i in _top(sparse, CANDIDATES) if sparse[i] > 0)
-        bm25 = fusion.minmax({i: float(sparse[i]) for i in candidates})
-        cosine = fusion.minmax({i: float(dense[i]) for i in candidates})
-        return fusion.weighted_sum([bm25, cosine], [1.0 - DENSE_WEIGHT, DENSE_WEIGHT])
+        signals = self._signals(query, terms)
+        ranking = fuse(signals, self._fusion[signals.language])[:k]
+        return self._hits(ranking, sparse=signals.bm25, dense=signals.dense)
 
     def _hits(
         self,
@@ -644,6 +684,39 @@ class HybridIndex:
             )
             for rank, (i, score) in enumerate(ranking, start=1)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """One query's scores of every passage, per signal (passage order)."""
+
+    language: Language
+    bm25: np.ndarray  # BM25 over the word analyzer's terms
+    chars: np.ndarray  # BM25 over character n-grams
+    dense: np.ndarray  # cosine of the query and passage vectors
+    cue: np.ndarray | None  # 1/0: passage holds the asked-for number/date; None if no cue
+
+
+def fuse(signals: Signals, weights: Mapping[str, float]) -> fusion.Ranked:
+    """Weighted sum of the signals, each min-max normalised over the candidates.
+
+    Candidates: the top CANDIDATES passages of each weighted signal (lexical ones only
+    where they score > 0). Min-max over candidates (not RRF) because the English model's
+    cosines sit in a narrow band: rank fusion gives its noise the same say as BM25's
+    evidence, while scaled scores with dense as the minority let it reorder BM25's
+    near-ties (measured on the gold set: equal-weight RRF 0.55 vs this 0.75 Dutch
+    recall@5 for words + dense; see README for the signals added since).
+    """
+    arrays = {"bm25": signals.bm25, "chars": signals.chars, "dense": signals.dense}
+    candidates: set[int] = set()
+    for name, scores in arrays.items():
+        if weights.get(name, 0.0) > 0:
+            top = _top(scores, CANDIDATES)
+            candidates.update(top if name == "dense" else (i for i in top if scores[i] > 0))
+    if signals.cue is not None:
+        arrays["cue"] = signals.cue
+    named = {name: {i: float(s[i]) for i in candidates} for name, s in arrays.items()}
+    return fusion.weighted_minmax(named, weights)
 
 
 def _top(scores: np.ndarray, k: int) -> list[int]:

@@ -11,13 +11,12 @@ from typing import NamedTuple
 
 # Abbreviations that end in a period but do not end a sentence (lower-cased, without the
 # final period). Generic Dutch/English usage, not words of this report.
-_ABBREVIATIONS = frozenset(
-    """
+_ABBREVIATION_TEXT = """
     bijv bv o.a e.a e.d d.w.z m.a.w i.e e.g etc nr nrs art p pp blz vgl zgn z.g.n
     dr drs mr ir prof ing mevr dhr st jr sr ca resp incl excl m.b.t t.a.v i.v.m
     a.i n.a.v t.o.v v.s vs fig tab hfst par min max jan feb mrt apr aug sept sep okt nov dec
-    """.split()
-)
+"""
+_ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
 
 # A candidate boundary: sentence-final punctuation (optionally followed by closing quotes
 # or brackets), then whitespace, then something that can start a sentence.

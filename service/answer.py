@@ -37,146 +37,27 @@ MAX_COSINE_DUPLICATE = 0.9  # sentences this similar to a chosen one are near-du
 MAX_TERM_OVERLAP = 0.6
 MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are not answers
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Generic function words for telling Dutch from English (not words of the report).
-_NL_WORDS = frozenset(
-    [
-        "de",
-        "het",
-        "een",
-        "en",
-        "van",
-        "in",
-        "is",
-        "op",
-        "te",
-        "dat",
-        "die",
-        "voor",
-        "met",
-        "zijn",
-        "er",
-        "niet",
-        "aan",
-        "ook",
-        "als",
-        "bij",
-        "wat",
-        "hoe",
-        "waarom",
-        "wie",
-        "welke",
-        "wanneer",
-        "waar",
-        "werd",
-        "wordt",
-        "was",
-        "waren",
-        "heeft",
-        "hebben",
-        "naar",
-        "door",
-        "over",
-        "om",
-        "nog",
-        "maar",
-        "dan",
-        "deze",
-        "dit",
-        "kan",
-    ]
+_NL_WORDS = _word_set(
+    "de het een en van in is op te dat die voor met zijn er niet aan ook als bij wat hoe "
+    "waarom wie welke wanneer waar werd wordt was waren heeft hebben naar door over om nog "
+    "maar dan deze dit kan"
 )
-_EN_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "of",
-        "in",
-        "is",
-        "on",
-        "to",
-        "that",
-        "which",
-        "for",
-        "with",
-        "are",
-        "there",
-        "not",
-        "at",
-        "also",
-        "as",
-        "by",
-        "what",
-        "how",
-        "why",
-        "who",
-        "when",
-        "where",
-        "was",
-        "were",
-        "has",
-        "have",
-        "into",
-        "about",
-        "from",
-        "this",
-        "these",
-        "can",
-        "did",
-        "does",
-        "do",
-    ]
+_EN_WORDS = _word_set(
+    "the a an and of in is on to that which for with are there not at also as by what how "
+    "why who when where was were has have into about from this these can did does do"
 )
 # Words that make a question lean on the previous turn ("en waarom?", "wat was de oorzaak
 # daarvan?"): generic Dutch/English anaphora and connectives.
-_ANAPHORA = frozenset(
-    [
-        "daarvan",
-        "daarvoor",
-        "daardoor",
-        "daarbij",
-        "daarmee",
-        "daarna",
-        "daarom",
-        "daaraan",
-        "daarover",
-        "dat",
-        "dit",
-        "deze",
-        "die",
-        "hij",
-        "zij",
-        "ze",
-        "zijn",
-        "hun",
-        "het",
-        "hem",
-        "haar",
-        "toen",
-        "en",
-        "of",
-        "ook",
-        "waarom",
-        "hoezo",
-        "it",
-        "its",
-        "that",
-        "this",
-        "these",
-        "those",
-        "they",
-        "them",
-        "their",
-        "he",
-        "she",
-        "his",
-        "her",
-        "why",
-        "and",
-        "also",
-        "then",
-    ]
+_ANAPHORA = _word_set(
+    "daarvan daarvoor daardoor daarbij daarmee daarna daarom daaraan daarover dat dit deze "
+    "die hij zij ze zijn hun het hem haar toen en of ook waarom hoezo it its that this "
+    "these those they them their he she his her why and also then"
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 FOLLOW_UP_MAX_TERMS = 3  # a question with this few content terms may be a follow-up

@@ -25,7 +25,7 @@ access_logger = logging.getLogger("minusma_qa.access")
 _api_key_header = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,
-    description="Required only when the server sets MINUSMA_API_KEY.",
+    description="The key the server was configured with (MINUSMA_API_KEY).",
 )
 
 
@@ -39,7 +39,7 @@ def keys_match(given: str | None, expected: str) -> bool:
 def require_api_key(
     request: Request, given: Annotated[str | None, Depends(_api_key_header)]
 ) -> None:
-    """Dependency for /api/*: passes when no key is configured or the header matches it."""
+    """Dependency for /api/* when a key is configured: the header must match it."""
     settings: Settings = request.app.state.settings
     if settings.api_key is None:
         return

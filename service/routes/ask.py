@@ -18,7 +18,17 @@ from service.settings import Settings
 router = APIRouter(tags=["answers"])
 question_logger = logging.getLogger("minusma_qa.questions")
 
+# One Server-Sent Event as clients parse it: `delta` carries answer text, `final` the JSON.
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["delta", "final"]},
+        "data": {"type": "string"},
+    },
+}
 ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse, "description": "Body is not valid JSON or not UTF-8"},
     401: {"model": ErrorResponse, "description": "API key required and missing or wrong"},
     413: {"model": ErrorResponse, "description": "Request body too large"},
     422: {"model": ErrorResponse, "description": "Invalid request (message says what to change)"},
@@ -59,7 +69,7 @@ def ask(request: AskRequest, answerer: AnswererDep, settings: SettingsDep) -> As
         200: {
             "description": "`event: delta` (answer text pieces) then one `event: final` (the "
             "full AskResponse as JSON)",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
         },
     },
 )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, status
 
 from ingest.models import Passage, PassageKind
 from service.cite import format_citation
@@ -24,13 +25,19 @@ from service.schemas import (
 
 router = APIRouter(tags=["report"])
 MAX_ID_ECHO = 60
+MAX_ID_CHARS = 200
 
 
 @router.get(
     "/passages/{passage_id}",
-    responses={404: {"model": ErrorResponse, "description": "No passage with that id"}},
+    responses={
+        404: {"model": ErrorResponse, "description": "No passage with that id"},
+        422: {"model": ErrorResponse, "description": "Id longer than 200 characters"},
+    },
 )
-def passage(passage_id: str, index: IndexDep) -> PassageDetail:
+def passage(
+    passage_id: Annotated[str, Path(max_length=MAX_ID_CHARS)], index: IndexDep
+) -> PassageDetail:
     """One passage with the ids of its neighbours in document order."""
     found = index.passage(passage_id)
     if found is None:

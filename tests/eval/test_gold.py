@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from eval.gold import DEFAULT_GOLD_DIR, load_gold
 from eval.normalize import MIN_EVIDENCE_CHARS, evidence_in, normalize
 from service.settings import DEFAULT_SOURCE
 
@@ -80,6 +81,16 @@ def test_question_schema(questions: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "duplicate question ids"
     for q in questions:
         assert set(q) >= {"id", "question", "lang", "kind", "evidence", "sections", "answer"}, q
+        assert set(q) <= {
+            "id",
+            "question",
+            "lang",
+            "kind",
+            "evidence",
+            "also",
+            "sections",
+            "answer",
+        }
         assert re.fullmatch(r"q\d{3}", q["id"]), q["id"]
         assert isinstance(q["question"], str) and len(q["question"]) >= 10, q["id"]
         assert isinstance(q["answer"], str) and q["answer"].strip(), q["id"]
@@ -145,7 +156,9 @@ def normalize_words(text: str) -> str:
 def _all_evidence(
     questions: list[dict[str, Any]], claims: list[dict[str, Any]]
 ) -> list[tuple[str, str]]:
-    return [(item["id"], e) for item in questions + claims for e in item["evidence"]]
+    """Every evidence and `also` string, with its item id: all follow the same rules."""
+    strings = [(item["id"], e) for item in questions + claims for e in item["evidence"]]
+    return strings + [(q["id"], a) for q in questions for a in q.get("also", [])]
 
 
 def test_evidence_is_verbatim_and_identifies_one_passage(
@@ -167,6 +180,34 @@ def test_evidence_avoids_paragraph_breaks_and_markers(
         assert not re.search(r"\n[ \t\xa0]*\n", evidence), (item_id, "spans a blank line")
         assert not GLUED_ENDNOTE.search(evidence), (item_id, GLUED_ENDNOTE.search(evidence))
         assert "| " not in evidence, (item_id, "page header")
+
+
+def test_also_lists_other_passages_of_answerable_questions(
+    questions: list[dict[str, Any]],
+) -> None:
+    with_also = [q for q in questions if "also" in q]
+    assert len(with_also) >= 30  # the audit found alternates for about a third of the questions
+    for q in with_also:
+        also = q["also"]
+        assert isinstance(also, list) and also, (q["id"], "omit `also` rather than leave it empty")
+        assert all(isinstance(a, str) for a in also), q["id"]
+        assert q["kind"] != "unanswerable", (q["id"], "an unanswerable question has no passage")
+        own = [normalize(e) for e in q["evidence"]]
+        for a in also:
+            alt = normalize(a)
+            assert not any(alt in e or e in alt for e in own), (q["id"], "repeats its evidence")
+        assert len({normalize(a) for a in also}) == len(also), (q["id"], "duplicate alternate")
+
+
+def test_loader_reads_also_into_relevance(report: str) -> None:
+    gold = {q.id: q for q in load_gold(DEFAULT_GOLD_DIR).questions}
+    q = gold["q055"]  # the audit's example: a chapter-8 finding restates §4.2.1
+    assert len(q.relevant_set) == len(q.evidence) + len(q.also)
+    phrase = "organisatiestructuur was voortdurend onderwerp van discussie"
+    start = report.index(phrase)
+    finding = report[report.rindex("\n\n", 0, start) : report.index("\n\n", start)]
+    assert not q.evidence_set.covered_by(finding)  # the evidence proper is in §4.2.1 only
+    assert min(q.relevant_set.covered_by(finding)) >= len(q.evidence)  # an `also` string
 
 
 # --- claims --------------------------------------------------------------------------

@@ -9,30 +9,37 @@ import pytest
 from eval.metrics import (
     abstention_scores,
     dcg_at_k,
-    hit_at_k,
+    evidence_recall_at_k,
     mean,
     ndcg_at_k,
     percentile,
-    recall_at_k,
     reciprocal_rank,
+    success_at_k,
 )
 
 F, T = False, True
 
 
-def test_hit_at_k() -> None:
-    assert hit_at_k([F, T, F], 1) == 0.0
-    assert hit_at_k([F, T, F], 2) == 1.0
-    assert hit_at_k([], 5) == 0.0
+def test_success_at_k() -> None:
+    assert success_at_k([F, T, F], 1) == 0.0
+    assert success_at_k([F, T, F], 2) == 1.0
+    assert success_at_k([], 5) == 0.0
 
 
 def test_recall_counts_distinct_evidence_strings() -> None:
     covered = [frozenset(), frozenset({0}), frozenset({0}), frozenset({2})]
-    assert recall_at_k(covered, 3, 1) == 0.0
-    assert recall_at_k(covered, 3, 3) == pytest.approx(1 / 3)  # evidence 0 twice counts once
-    assert recall_at_k(covered, 3, 4) == pytest.approx(2 / 3)
+    assert evidence_recall_at_k(covered, 3, 1) == 0.0
+    assert evidence_recall_at_k(covered, 3, 3) == pytest.approx(1 / 3)  # 0 twice counts once
+    assert evidence_recall_at_k(covered, 3, 4) == pytest.approx(2 / 3)
     with pytest.raises(ValueError):
-        recall_at_k(covered, 0, 3)
+        evidence_recall_at_k(covered, 0, 3)
+
+
+def test_evidence_recall_ignores_alternates() -> None:
+    # index 1 is an `also` string of a question with one evidence string
+    covered = [frozenset({1}), frozenset({0, 1})]
+    assert evidence_recall_at_k(covered, 1, 1) == 0.0
+    assert evidence_recall_at_k(covered, 1, 2) == 1.0
 
 
 def test_reciprocal_rank_within_cutoff() -> None:

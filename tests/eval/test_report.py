@@ -62,9 +62,11 @@ def record() -> RunRecord:
 def test_summary_hand_computed(record: RunRecord) -> None:
     m = summarize(record)["metrics"]
     assert m["retrieval/all/n"] == 3
-    assert m["retrieval/all/recall@5"] == pytest.approx(2 / 3)
+    assert m["retrieval/all/success@5"] == pytest.approx(2 / 3)
+    assert m["retrieval/all/evidence_recall@5"] == pytest.approx(2 / 3)
+    assert m["retrieval/all/success@1"] == pytest.approx(1 / 3)
     assert m["retrieval/all/mrr@10"] == pytest.approx((1 + 1 / 3 + 0) / 3)
-    assert m["retrieval/lang=nl,kind=paraphrase/hit@1"] == 0.0
+    assert m["retrieval/lang=nl,kind=paraphrase/success@1"] == 0.0
     assert m["answers/all/evidence_rate"] == pytest.approx(1 / 3)
     assert m["answers/abstention_precision"] == 0.5  # abstained on q3 (answerable) and q4
     assert m["answers/abstention_recall"] == 1.0
@@ -79,13 +81,13 @@ def test_report_is_self_contained(record: RunRecord) -> None:
         load_gold(FIXTURE_GOLD),
         target="in-process",
         settings=Settings(),
-        floors={"retrieval/all/recall@5": {"min": 0.9}},
+        floors={"retrieval/all/success@5": {"min": 0.9}},
         baseline=None,
         tolerance=0.02,
     )
     assert results["gate"]["passed"] is False
     html = render_report(results)
-    assert html.count("data:image/png;base64,") >= 3  # recall curve, kinds, latency
+    assert html.count("data:image/png;base64,") >= 4  # two curves, kinds, latency
     assert not re.search(r"""(src|href)=['"]?https?:""", html)
     assert "<script" not in html
     assert "vraag &lt;q2&gt;" in html  # failures listed, text escaped
@@ -99,3 +101,35 @@ def test_gold_loader_names_the_bad_line(tmp_path: Path) -> None:
         load_gold(tmp_path)
     with pytest.raises(EvalError, match="not found"):
         load_gold(tmp_path / "nowhere")
+
+
+def test_targets_show_as_unmet_without_failing(record: RunRecord) -> None:
+    results = build_results(
+        record,
+        load_gold(FIXTURE_GOLD),
+        target="in-process",
+        settings=Settings(),
+        floors={"retrieval/all/success@5": {"target": 0.95}, "answers/quotes_verbatim": {"min": 1}},
+        baseline=None,
+        tolerance=0.02,
+    )
+    assert results["gate"]["passed"] is True
+    assert [(t["metric"], t["passed"]) for t in results["gate"]["targets"]] == [
+        ("retrieval/all/success@5", False)
+    ]
+    html = render_report(results)
+    assert "Targets (informational" in html and "unmet" in html
+
+
+def test_an_alternate_passage_counts_for_success_not_evidence_recall() -> None:
+    # two evidence strings (indices 0, 1) and one `also` string (index 2)
+    retrieved = (
+        Retrieved("p1", "8", 1.0, (2,)),
+        Retrieved("p2", "4.2.1", 0.9, ()),
+        Retrieved("p3", "4.2.1", 0.8, (0,)),
+    )
+    scores = retrieval_scores(retrieved, 2, 2)
+    assert scores["success@1"] == 1.0 and scores["mrr@10"] == 1.0
+    assert scores["evidence_recall@1"] == 0.0
+    assert scores["evidence_recall@3"] == 0.5
+    assert scores["ndcg@10"] == pytest.approx((1 + 1 / 2) / (1 + 1 / 1.5849625007211563))

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from index.analysis import CompoundSplitter, DutchAnalyzer, Vocabulary, build_vocabulary, fold
+from index.analysis import (
+    CompoundSplitter,
+    DutchAnalyzer,
+    Vocabulary,
+    build_vocabulary,
+    char_ngrams,
+    fold,
+)
 
 VOCAB = Vocabulary(
     common={
@@ -55,3 +62,20 @@ def test_vocabulary_adds_report_words() -> None:
     assert "taakgroep" in vocab.report and "taakgroep" not in vocab.common
     assert "bijdrage" in vocab.common
     assert Vocabulary.from_dict(vocab.to_dict()) == vocab
+
+
+def test_char_ngrams_pad_words_and_drop_stopwords() -> None:
+    assert char_ngrams("de Mali, VN") == ["#mal", "mali", "ali#", "#vn#"]
+    assert char_ngrams("de het the what") == []
+
+
+def test_char_ngrams_bridge_inflections_and_cognates() -> None:
+    def shared(a: str, b: str) -> float:
+        x, y = set(char_ngrams(a)), set(char_ngrams(b))
+        return len(x & y) / len(x | y)
+
+    # the Snowball stems differ (bijdrag / bijdraag), most n-grams do not
+    stemmer = DutchAnalyzer(VOCAB)
+    assert stemmer.analyze("bijdrage") != stemmer.analyze("bijdragen")
+    assert shared("bijdrage", "bijdragen") > 0.7
+    assert shared("helicopter", "helikopter") > shared("helicopter", "politie")

@@ -24,3 +24,10 @@ def test_rrf_rewards_agreement() -> None:
     assert ranked[-1][0] in (3, 4)
     weighted = fusion.rrf([[1, 2], [2, 1]], [1.0, 0.1], k=1)
     assert weighted[0][0] == 1
+
+
+def test_weighted_minmax_normalises_signals_and_weights() -> None:
+    signals = {"a": {1: 10.0, 2: 0.0}, "b": {1: 0.0, 2: 0.5}, "c": {1: 9.0, 2: 1.0}}
+    ranked = fusion.weighted_minmax(signals, {"a": 3.0, "b": 1.0, "c": 0.0, "missing": 1.0})
+    assert ranked == [(1, 0.75), (2, 0.25)]  # c (weight 0) and missing are ignored
+    assert fusion.weighted_minmax(signals, {"c": 0.0}) == []

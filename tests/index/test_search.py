@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from index.store import HybridIndex
+from index.store import HybridIndex, Signals, fuse
 
 # (query, the passage that answers it): Dutch keyword queries, where BM25 is strong, and
 # English questions, where only the (English) embedding model can match the Dutch text.
@@ -111,3 +112,36 @@ def test_batch_search_matches_search(small_index: HybridIndex) -> None:
     for query, hits in zip(queries, batch, strict=True):
         single = small_index.search(query, k=3)
         assert [h.passage.passage_id for h in hits] == [h.passage.passage_id for h in single]
+
+
+def _signals(**arrays: list[float]) -> Signals:
+    vectors = {k: np.array(v, dtype=np.float32) for k, v in arrays.items()}
+    return Signals(
+        language="nl",
+        bm25=vectors["bm25"],
+        chars=vectors["chars"],
+        dense=vectors["dense"],
+        cue=vectors.get("cue"),
+    )
+
+
+def test_fuse_breaks_a_tie_with_the_answer_type_cue() -> None:
+    weights = {"bm25": 1.0, "dense": 0.2, "chars": 0.2, "cue": 0.5}
+    tied = {"bm25": [2.0, 2.0, 0.0], "chars": [1.0, 1.0, 0.5], "dense": [0.3, 0.3, 0.1]}
+    assert [i for i, _ in fuse(_signals(**tied), weights)] == [0, 1, 2]
+    cued = fuse(_signals(**tied, cue=[0.0, 1.0, 0.0]), weights)
+    assert [i for i, _ in cued] == [1, 0, 2]
+
+
+def test_fuse_ignores_unweighted_signals() -> None:
+    # English weights give word BM25 nothing: its top passage is not even a candidate
+    signals = _signals(bm25=[0.0, 0.0, 9.0], chars=[1.0, 2.0, 0.0], dense=[0.2, 0.4, 0.1])
+    ranked = fuse(signals, {"bm25": 0.0, "dense": 1.0, "chars": 1.0})
+    assert ranked[0][0] == 1 and dict(ranked)[2] == 0.0
+
+
+def test_english_question_finds_dutch_passage(small_index: HybridIndex) -> None:
+    # word BM25 with a Dutch stemmer cannot match this; n-grams (helicopter/helikopter,
+    # Apaches) and the English model can
+    hits = small_index.search("Which attack helicopters did the Dutch send?", k=3)
+    assert "4.1.1-p6" in {h.passage.passage_id for h in hits}

@@ -11,7 +11,7 @@ import pytest
 
 from index.errors import IndexBuildError, IndexLoadError
 from index.models import IndexConfig
-from index.store import build_index, load_index
+from index.store import FUSION_WEIGHTS, build_index, load_index
 from ingest.models import Passage
 
 
@@ -28,6 +28,8 @@ def test_round_trip(
     assert {s.sha256 for s in manifest.sources} == {p.source_sha256 for p in small_passages}
     on_disk = json.loads((small_index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert set(on_disk["files"]) >= {"passages.jsonl", "passages.faiss", "sentences.npy"}
+    assert "bm25-chars/vocab.index.json" in on_disk["files"]
+    assert manifest.fusion == FUSION_WEIGHTS  # the weights hybrid search uses travel along
 
 
 def test_sentences_and_vectors(small_index_dir: Path, small_config: IndexConfig) -> None:
@@ -141,7 +143,10 @@ def test_other_prefix_is_a_clear_error(small_index_dir: Path, small_config: Inde
         load_index(small_index_dir, config=other)
 
 
-@pytest.mark.parametrize("name", ["sentences.npy", "passages.faiss", "bm25/vocab.index.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["sentences.npy", "passages.faiss", "bm25/vocab.index.json", "bm25-chars/vocab.index.json"],
+)
 def test_missing_file_is_a_clear_error(
     tmp_path: Path, small_index_dir: Path, small_config: IndexConfig, name: str
 ) -> None:
