@@ -112,8 +112,8 @@ def claim_scores(checker: ClaimChecker, claims: list[dict[str, Any]]) -> list[tu
         if checker.find_verbatim(claim["claim"]):
             out.append((claim["expected_verdict"], 1.0))
             continue
-        matches = checker.find_similar(claim["claim"], k=1)
-        out.append((claim["expected_verdict"], matches[0].score if matches else 0.0))
+        matches = checker.find_similar(claim["claim"], k=3)
+        out.append((claim["expected_verdict"], max((m.score for m in matches), default=0.0)))
     return out
 
 

@@ -60,6 +60,10 @@ _ANAPHORA = _word_set(
     "these those they them their he she his her why and also then"
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_NUMBER = re.compile(r"(?<!\d)\d+(?!\d)")
+_THOUSANDS = re.compile(r"(?<=\d)[.,\u00a0 ](?=\d{3}(?!\d))")  # 1.500 / 1 500 -> 1500
+NUMBER_CHECK_DEPTH = 10  # passages searched for the question's numbers
+MISSING_NUMBER_FACTOR = 0.5  # confidence factor per number of the question none of them has
 FOLLOW_UP_MAX_TERMS = 3  # a question with this few content terms may be a follow-up
 
 ABSTAIN_MESSAGE: dict[Language, str] = {
@@ -145,6 +149,21 @@ def answer_confidence(scored: Sequence[ScoredSentence], terms: QueryTerms) -> fl
         default=0.0,
     )
     return best * terms.known_share
+
+
+def missing_numbers(question: str, texts: Sequence[str]) -> list[str]:
+    """Numbers of the question (years, counts) that none of the texts contains.
+
+    A question about 2030 or "368 militairen" can only be answered by a passage that has
+    that number; on the gold set no answerable question has a number missing from its
+    top-10 passages.
+    """
+    found = {n for text in texts for n in _NUMBER.findall(_join_thousands(text))}
+    return [n for n in dict.fromkeys(_NUMBER.findall(_join_thousands(question))) if n not in found]
+
+
+def _join_thousands(text: str) -> str:
+    return _THOUSANDS.sub("", text)
 
 
 def select_sentences(
@@ -233,11 +252,12 @@ class Answerer:
         """Search, embed once, and score the candidate passages' sentences."""
         content_terms = len(self.scorer.query_terms(question).weights)
         query = retrieval_query(question, history, content_terms=content_terms)
-        hits = self.index.search(query, k=max(top_k, self.candidates))
+        hits = self.index.search(query, k=max(top_k, self.candidates, NUMBER_CHECK_DEPTH))
         vector = self.index.embed_query(query)
         terms = self.scorer.query_terms(query)
         scored = self.scorer.score_hits(hits[: self.candidates], vector, terms)
-        confidence = answer_confidence(scored, terms)
+        absent = missing_numbers(query, [h.passage.text for h in hits[:NUMBER_CHECK_DEPTH]])
+        confidence = answer_confidence(scored, terms) * MISSING_NUMBER_FACTOR ** len(absent)
         return Retrieval(query, hits[:top_k], vector, terms, scored, confidence)
 
     def answer(

@@ -77,5 +77,5 @@ def test_char_ngrams_bridge_inflections_and_cognates() -> None:
     # the Snowball stems differ (bijdrag / bijdraag), most n-grams do not
     stemmer = DutchAnalyzer(VOCAB)
     assert stemmer.analyze("bijdrage") != stemmer.analyze("bijdragen")
-    assert shared("bijdrage", "bijdragen") > 0.7
+    assert shared("bijdrage", "bijdragen") >= 0.6  # 6 of 9 grams
     assert shared("helicopter", "helikopter") > shared("helicopter", "politie")

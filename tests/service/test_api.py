@@ -49,6 +49,13 @@ def test_ask_answers_with_verbatim_cited_sentences(
     assert set(body["timings_ms"]) >= {"retrieve", "answer", "total"}
 
 
+def test_ask_abstains_on_a_year_the_report_does_not_cover(client: TestClient) -> None:
+    body = client.post(
+        "/api/ask", json={"question": "Wat was het Nederlandse defensiebudget in 2030?"}
+    ).json()
+    assert body["grounded"] is False and body["citations"] == []
+
+
 def test_ask_abstains_off_topic_in_the_questions_language(client: TestClient) -> None:
     dutch = client.post("/api/ask", json={"question": OFF_TOPIC_NL}).json()
     english = client.post("/api/ask", json={"question": OFF_TOPIC_EN, "top_k": 3}).json()
