@@ -124,7 +124,7 @@ def explore(index: HybridIndex, questions: list[Question]) -> dict[str, list[int
     texts = [p.text for p in index.passages]
 
     def run(fuse: Callable[[np.ndarray, np.ndarray], fusion.Ranked]) -> list[int | None]:
-        out = []
+        out: list[int | None] = []
         for q, sig in zip(questions, signals, strict=True):
             if not sig.bm25.any():
                 out.append(None)

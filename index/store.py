@@ -447,13 +447,15 @@ class HybridIndex:
         passages: list[Passage],
         dense: DenseIndex,
         sparse: SparseIndex,
-        chars: SparseIndex,
         sentences: list[Sentence],
         sentence_vectors: np.ndarray,
         vocabulary: Vocabulary,
         glossary: dict[str, str],
         embedder: Embedder,
+        chars: SparseIndex | None = None,
     ) -> None:
+        """`chars` is None only for an index made in memory without the n-gram field
+        (bench/bench_scale.py); its "chars" signal is then 0 for every passage."""
         self.manifest = manifest
         self.passages = passages
         self._dense = dense
@@ -621,15 +623,17 @@ class HybridIndex:
         return Signals(
             language=query_language(query[:MAX_QUERY_CHARS]),
             bm25=self._sparse.scores(terms),
-            chars=self._chars.scores(self._char_terms(query)),
+            chars=self._char_scores(query),
             dense=self._vectors @ self.embed_query(query),
             cue=None if pattern is None else self._cue(pattern),
         )
 
-    def _char_terms(self, query: str) -> list[str]:
+    def _char_scores(self, query: str) -> np.ndarray:
+        if self._chars is None:
+            return np.zeros(len(self.passages), dtype=np.float32)
         question = set(QUESTION_WORDS)
         text = " ".join(w for w in words(query[:MAX_QUERY_CHARS]) if w not in question)
-        return list(dict.fromkeys(char_ngrams(text)))
+        return self._chars.scores(list(dict.fromkeys(char_ngrams(text))))
 
     def _cue(self, pattern: re.Pattern[str]) -> np.ndarray:
         """1.0 for passages matching `pattern`, else 0.0 (cached per pattern)."""

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # questions, 13 unanswerable): the midpoint between the 4th and 5th lowest confidence of
     # the 142 answerable questions (at most 3 % of them abstain; target <= 5 %). Re-run the
     # script after changing the model, the chunking or the scoring.
-    abstain_threshold: float = Field(default=0.11, ge=0.0, le=1.0)
+    abstain_threshold: float = Field(default=0.10, ge=0.0, le=1.0)
     # claim lookup (service/cite.py): verdict thresholds on the best match score, chosen by
     # the same script (grid search for verdict accuracy on eval/gold/claims.jsonl, 47 claims).
     cite_supported_threshold: float = Field(default=0.60, ge=0.0, le=1.0)

@@ -58,20 +58,3 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
     """The default app: extractive, no API key, no CORS."""
     return make_client()
 
-
-# TEMPORARY until tests/conftest.py provides the shared session fixture.
-@pytest.fixture(scope="session")
-def report_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import os
-
-    if os.environ.get("H5_INDEX_DIR"):
-        return Path(os.environ["H5_INDEX_DIR"])
-    from index.config import from_settings
-    from index.store import build_index
-    from ingest.pipeline import ingest_sources
-
-    settings = Settings()
-    target = tmp_path_factory.mktemp("index") / "index"
-    passages = ingest_sources(settings.sources, max_tokens=settings.max_passage_tokens)
-    build_index(passages, target, config=from_settings(settings))
-    return target
