@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 index: setup
-	@test -f $(MINUSMA_INDEX_DIR)/manifest.json || $(BIN)/minusma-qa index --index-dir $(MINUSMA_INDEX_DIR)
+	$(BIN)/minusma-qa index --if-needed --index-dir $(MINUSMA_INDEX_DIR)
 
 run: index
 	$(BIN)/minusma-qa serve --host $(HOST) --port $(PORT)
@@ -44,7 +44,7 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
 
-test: setup browser lint typecheck pytest
+test: setup browser lint typecheck pytest eval
 
 eval: index
 	$(BIN)/minusma-qa eval --baseline eval/baseline.json --out eval/out

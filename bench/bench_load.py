@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class LoadResult:
     seconds: float
     requests: int
     errors: int
+    error_kinds: dict[str, int]
     per_second: float
     latency: Latency
 
@@ -89,6 +91,7 @@ async def run_level(
         seconds=round(elapsed, 2),
         requests=len(durations),
         errors=len(errors),
+        error_kinds=dict(Counter(errors)),
         per_second=round(len(durations) / elapsed, 1),
         latency=summarise(durations),
     )

@@ -214,9 +214,10 @@ def detail_sections(results: dict[str, Any]) -> list[str]:
         ]
         for r in results["load"]:
             lat = r["latency"]
+            errors = f"{r['errors']} {r.get('error_kinds', '')}" if r["errors"] else "0"
             out.append(
                 f"| {r['workers']} | {r['clients']} | {r['seconds']} | {r['requests']} | "
-                f"{r['errors']} | {r['per_second']} | {_fmt(lat['p50_ms'])} | "
+                f"{errors} | {r['per_second']} | {_fmt(lat['p50_ms'])} | "
                 f"{_fmt(lat['p95_ms'])} |"
             )
     if "build" in results:

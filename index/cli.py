@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from index.models import SearchMode
+from index.models import IndexConfig, SearchMode
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +25,14 @@ def index_command(
     index_dir: Annotated[
         Path | None, typer.Option("--index-dir", help="Index directory (default: settings).")
     ] = None,
+    if_needed: Annotated[
+        bool,
+        typer.Option(
+            "--if-needed",
+            help="Skip the build when the index loads with these settings and was built "
+            "from exactly these source files (same SHA-256).",
+        ),
+    ] = False,
 ) -> None:
     """Ingest the sources and build the hybrid index (atomically replaces the old one)."""
     from index.config import from_settings
@@ -36,9 +44,11 @@ def index_command(
     settings = Settings()
     config = from_settings(settings)
     target = index_dir or settings.index_dir
-    passages = ingest_sources(
-        list(sources or settings.sources), max_tokens=config.max_passage_tokens, progress=True
-    )
+    paths = list(sources or settings.sources)
+    if if_needed and _up_to_date(target, paths, config=config):
+        typer.echo(f"index at {target} is up to date; nothing to do")
+        return
+    passages = ingest_sources(paths, max_tokens=config.max_passage_tokens, progress=True)
     manifest = build_index(passages, target, config=config, progress=True)
     counts = manifest.counts
     typer.echo(
@@ -46,6 +56,24 @@ def index_command(
         f"({counts['embedded']} embedded, {counts['cache_hits']} from cache), "
         f"{counts['glossary']} acronyms -> {target} in {time.perf_counter() - started:.1f}s"
     )
+
+
+def _up_to_date(index_dir: Path, sources: list[Path], *, config: IndexConfig) -> bool:
+    """True when the index loads with `config` and was built from exactly these files."""
+    from index.errors import IndexError_
+    from index.store import load_index
+    from ingest.pipeline import sha256_of
+
+    if not (index_dir / "manifest.json").exists():
+        return False
+    try:
+        manifest = load_index(index_dir, config=config).manifest
+    except IndexError_ as exc:
+        typer.echo(f"rebuilding: {exc}")
+        return False
+    built_from = sorted((s.source, s.sha256) for s in manifest.sources)
+    wanted = sorted((p.name, sha256_of(p)) for p in sources if p.exists())
+    return built_from == wanted
 
 
 def search_command(

@@ -60,18 +60,25 @@ def locator(passage: Passage) -> str:
 
 def format_citation(passage: Passage) -> str:
     """A ready-to-paste reference to a passage of the report."""
-    parts = [REPORT_REFERENCE]
-    title = short_title(passage.section_title or passage.chapter_title)
-    if passage.section and title:
-        parts.append(f'§{passage.section} "{title}"')
-    elif passage.section:
-        parts.append(f"§{passage.section}")
-    elif title:
-        parts.append(f'"{title}"')
-    parts.append(locator(passage))
+    parts = [REPORT_REFERENCE, _place(passage), locator(passage)]
     if passage.page:
         parts.append(f"p. {passage.page}")
-    return ", ".join(parts)
+    return ", ".join(part for part in parts if part)
+
+
+def _place(passage: Passage) -> str:
+    """`§4.3.4 "Title"` for a numbered section; `Voorwoord` or `hoofdstuk N "Title"` otherwise."""
+    if passage.section and passage.section != passage.chapter:
+        title = short_title(passage.section_title)
+        return f'§{passage.section} "{title}"' if title else f"§{passage.section}"
+    if passage.chapter == "0":
+        return "Voorwoord"
+    # Passages before a chapter's first § (and chapter 8's findings) are cited by chapter;
+    # a chapter without a printed title only has its number.
+    title = short_title(passage.chapter_title)
+    if not title or title.lower() == f"hoofdstuk {passage.chapter}":
+        return f"hoofdstuk {passage.chapter}"
+    return f'hoofdstuk {passage.chapter} "{title}"'
 
 
 def is_verbatim(quote: str, passage_text: str) -> bool:

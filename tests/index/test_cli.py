@@ -34,3 +34,22 @@ def test_index_then_search(
     assert found.output.lstrip().startswith("1. §") and "score" in found.output
     empty = runner.invoke(app, ["search", "  ", "--index-dir", str(index_dir)])
     assert empty.exit_code == 0 and "no results" in empty.output
+
+
+def test_index_if_needed_skips_only_an_up_to_date_index(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
+    runner = CliRunner()
+    index_dir = tmp_path / "index"
+    args = ["index", str(EXCERPT), "--index-dir", str(index_dir), "--if-needed"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0 and "indexed" in first.output, first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "up to date" in again.output, again.output
+    changed = tmp_path / EXCERPT.name
+    changed.write_text(EXCERPT.read_text(encoding="utf-8") + "\nEen nieuwe alinea.\n", "utf-8")
+    rebuilt = runner.invoke(
+        app, ["index", str(changed), "--index-dir", str(index_dir), "--if-needed"]
+    )
+    assert rebuilt.exit_code == 0 and "indexed" in rebuilt.output, rebuilt.output

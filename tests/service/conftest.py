@@ -57,4 +57,3 @@ def make_client(
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     """The default app: extractive, no API key, no CORS."""
     return make_client()
-

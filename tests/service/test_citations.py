@@ -48,10 +48,25 @@ def test_reference_adds_the_page_when_known() -> None:
 def test_footnotes_and_findings_are_named_by_their_label() -> None:
     footnote = replace(PASSAGE, kind=PassageKind.FOOTNOTE, label="vi", passage_id="4.3.4-fn-vi")
     finding = replace(
-        PASSAGE, kind=PassageKind.FINDING, label="1.3", section="8.1", section_title="Militair"
+        PASSAGE,
+        kind=PassageKind.FINDING,
+        label="1.3",
+        chapter="8",
+        section="8",
+        section_title="Militair",
+        chapter_title="Bevindingen en aanbevelingen",
     )
     assert format_citation(footnote).endswith('"Kwaliteit inzet en middelen…", voetnoot vi')
-    assert format_citation(finding) == f'{REFERENCE}, §8.1 "Militair", bevinding 1.3'
+    assert format_citation(finding) == (
+        f'{REFERENCE}, hoofdstuk 8 "Bevindingen en aanbevelingen", bevinding 1.3'
+    )
+
+
+def test_passages_outside_a_numbered_section_are_cited_by_chapter_or_foreword() -> None:
+    foreword = replace(PASSAGE, chapter="0", section="0", section_title="Voorwoord", paragraph=2)
+    intro = replace(PASSAGE, chapter="2", section="2", chapter_title="Hoofdstuk 2", paragraph=1)
+    assert format_citation(foreword) == f"{REFERENCE}, Voorwoord, alinea 2"
+    assert format_citation(intro) == f"{REFERENCE}, hoofdstuk 2, alinea 1"
 
 
 def test_short_titles_are_kept_whole() -> None:
