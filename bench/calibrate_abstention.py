@@ -5,7 +5,9 @@ record its confidence; the threshold is the midpoint between the k-th and (k+1)-
 confidence of the answerable questions, k = floor(budget x answerable), so at most `budget`
 (default 3 %, below the 5 % target to leave a margin) of answerable questions abstain. The
 report then shows what that threshold does to the unanswerable questions, the evidence rate
-and the verbatim rate. Claim thresholds: a grid search for the (partial, supported) pair
+and the verbatim rate, a leave-one-out estimate of both abstention rates, and the abstention
+rate on eval/gold/unanswerable_holdout.jsonl (near-miss questions not used to calibrate).
+Claim thresholds: a grid search for the (partial, supported) pair
 with the best verdict accuracy on eval/gold/claims.jsonl, ties to the stricter pair.
 
     .venv/bin/python bench/calibrate_abstention.py [--index-dir var/index] [--dump]
@@ -64,7 +66,7 @@ def answer_all(engine: Engine, questions: list[dict[str, Any]]) -> list[Row]:
         answer = engine.answerer.answer(q["question"], top_k=5)
         quotes = [c.quote for c in answer.citations]
         text = " ".join([answer.answer, *quotes])
-        evidence = EvidenceSet.of(q["evidence"])
+        evidence = EvidenceSet.of([*q["evidence"], *q.get("also", [])])  # as eval/ scores it
         rows.append(
             Row(
                 id=q["id"],
@@ -87,6 +89,23 @@ def pick_threshold(rows: list[Row], *, budget: float) -> float:
     if k == 0:
         return max(confidences[0] - 1e-3, 0.0)
     return (confidences[k - 1] + confidences[k]) / 2
+
+
+def leave_one_out(rows: list[Row], *, budget: float) -> dict[str, float]:
+    """Abstention rates when each question's threshold is picked without that question.
+
+    The threshold rule only looks at answerable questions, so the unanswerable ones are
+    out-of-sample anyway; leaving each answerable question out shows the false-abstention
+    rate the rule would have on an answerable question it was not calibrated on.
+    """
+    abstained = {
+        r.id: r.confidence < pick_threshold([o for o in rows if o.id != r.id], budget=budget)
+        for r in rows
+    }
+    return {
+        "cv_abstain_answerable": _share(abstained[r.id] for r in rows if r.answerable),
+        "cv_abstain_unanswerable": _share(abstained[r.id] for r in rows if not r.answerable),
+    }
 
 
 def answer_report(rows: list[Row], threshold: float) -> dict[str, float]:
@@ -171,7 +190,16 @@ def main() -> None:
             flag = "ANS" if r.answerable else "UNA"
             ok = "ok " if r.evidence_ok else "-- "
             print(f"{r.confidence:.3f} {flag} {ok}{r.id} {r.kind:12} {r.answer[:90]}")
-    result: dict[str, Any] = {"answers": answer_report(rows, threshold)}
+    result: dict[str, Any] = {
+        "answers": answer_report(rows, threshold) | leave_one_out(rows, budget=args.budget)
+    }
+    holdout_path = GOLD / "unanswerable_holdout.jsonl"
+    if holdout_path.exists():  # written apart from questions.jsonl; never used to calibrate
+        held = answer_all(engine, load_jsonl(holdout_path))
+        result["holdout"] = {
+            "unanswerable": len(held),
+            "abstain_unanswerable": _share(r.confidence < threshold for r in held),
+        }
     claims_path = GOLD / "claims.jsonl"
     if claims_path.exists():
         partial, supported, accuracy = pick_claim_thresholds(

@@ -275,7 +275,10 @@ SCALE_NOTE = (
     "renormalised (embedding 100x the report on 2 shared cores exceeds the bench budget). "
     "Queries are embedded by the real model, and every timed search goes through "
     "`HybridIndex.search` with an empty query-vector cache, so it includes the model call. "
-    "HNSW recall@10 is against the exact flat result on the same vectors."
+    "HNSW recall@10 is against the exact flat result on the same vectors; the copies of a "
+    "passage are near-duplicates, so the exact top 10 is full of near-ties and this recall "
+    "is a lower bound for really different documents. The variants are timed interleaved, "
+    "query by query, so machine noise hits them alike."
 )
 
 

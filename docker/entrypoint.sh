@@ -14,7 +14,7 @@ fi
 export MINUSMA_INDEX_DIR
 
 # make index: build only when no index is there (first start on an empty volume).
-test -f "$MINUSMA_INDEX_DIR/manifest.json" || minusma-qa index --index-dir "$MINUSMA_INDEX_DIR"
+minusma-qa index --if-needed --index-dir "$MINUSMA_INDEX_DIR"
 
 # make run: serve; every worker loads the same read-only index.
 exec minusma-qa serve --host "$MINUSMA_HOST" --port "$MINUSMA_PORT" --workers "$MINUSMA_WORKERS"

@@ -32,10 +32,11 @@ logger = logging.getLogger("minusma_qa.answer")
 Language = Literal["nl", "en"]
 Mode = Literal["extractive", "generative"]
 
-SELECT_RATIO = 0.7  # a further sentence must score at least this share of the best one
 MAX_COSINE_DUPLICATE = 0.9  # sentences this similar to a chosen one are near-duplicates
 MAX_TERM_OVERLAP = 0.6
 MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are not answers
+SHORT_SENTENCE_CHARS = 60  # a sentence this short needs the one before it for context
+PASSAGES_PER_ANSWER = 3  # the answer draws on at most this many passages
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -58,6 +59,12 @@ _ANAPHORA = _word_set(
     "daarvan daarvoor daardoor daarbij daarmee daarna daarom daaraan daarover dat dit deze "
     "die hij zij ze zijn hun het hem haar toen en of ook waarom hoezo it its that this "
     "these those they them their he she his her why and also then"
+)
+# Generic openers of a sentence that continues the one before it ("Daardoor ...", "Dit ...").
+_BACK_REFERENCE = _word_set(
+    "daardoor daarom daarbij daarmee daarnaast daarna daarvoor hierdoor hiermee hierbij "
+    "dit deze dat die zij ze hij zo ook bovendien evenmin toch wel this these that they "
+    "it thus therefore also"
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _NUMBER = re.compile(r"(?<!\d)\d+(?!\d)")
@@ -169,32 +176,49 @@ def _join_thousands(text: str) -> str:
 def select_sentences(
     scored: Sequence[ScoredSentence], *, max_sentences: int
 ) -> list[ScoredSentence]:
-    """Up to `max_sentences` strong, non-duplicate sentences, each with its follow-up.
+    """Up to `max_sentences` sentences covering the best distinct passages.
 
-    The best-scoring sentence often restates the question ("Er waren verschillende redenen
-    waarom ..."); the sentence after it usually carries the answer, so each chosen sentence
-    brings the next one of its passage along.
+    The passage of the best sentence gives that sentence plus its neighbour (the one
+    before when the sentence leans on it, "Daardoor ...", else the one after: the best
+    sentence often restates the question and the next one answers it); each further
+    passage, in order of its best sentence (whose score carries the retrieval-rank prior),
+    gives its best sentence. Measured on the gold questions: evidence-in-answer 0.62 with
+    the previous rule (best sentences plus their follow-ups) against 0.63 with this one.
     """
-    following = {(s.passage.passage_id, s.position): s for s in scored}
+    by_position = {(s.passage.passage_id, s.position): s for s in scored}
+    best: dict[str, ScoredSentence] = {}
+    for s in scored:
+        if len(s.sentence.text) >= MIN_SENTENCE_CHARS:
+            best.setdefault(s.passage.passage_id, s)
     chosen: list[ScoredSentence] = []
-    for candidate in scored:
-        if len(chosen) >= max_sentences:
+    for i, top in enumerate(best.values()):
+        group = [top, *_neighbours(top, by_position)] if i == 0 else [top]
+        for s in group:
+            if len(chosen) < max_sentences and not any(_duplicate(s, o) for o in chosen):
+                chosen.append(s)
+        if len(chosen) >= max_sentences or i + 1 >= PASSAGES_PER_ANSWER:
             break
-        if len(candidate.sentence.text) < MIN_SENTENCE_CHARS:
-            continue
-        if chosen and candidate.score < SELECT_RATIO * chosen[0].score:
-            break
-        if any(_duplicate(candidate, other) for other in chosen):
-            continue
-        chosen.append(candidate)
-        after = following.get((candidate.passage.passage_id, candidate.position + 1))
-        if (
-            after is not None
-            and len(chosen) < max_sentences
-            and not any(_duplicate(after, other) for other in chosen)
-        ):
-            chosen.append(after)
     return _reading_order(chosen)
+
+
+def _neighbours(
+    top: ScoredSentence, by_position: dict[tuple[str, int], ScoredSentence]
+) -> list[ScoredSentence]:
+    """The sentence that completes `top`: the previous one when `top` is short or
+    anaphoric, else the next one (or the previous one at the end of a passage)."""
+    pid, pos = top.passage.passage_id, top.position
+    before, after = by_position.get((pid, pos - 1)), by_position.get((pid, pos + 1))
+    if before is not None and leans_back(top.sentence.text):
+        return [before]
+    if after is not None:
+        return [after]
+    return [before] if before is not None else []
+
+
+def leans_back(sentence: str) -> bool:
+    """A short sentence, or one opening with a word that refers back ("Daardoor", "Dit")."""
+    first = next(iter(_WORD.findall(sentence)), "").lower()
+    return len(sentence) < SHORT_SENTENCE_CHARS or first in _BACK_REFERENCE
 
 
 def _duplicate(a: ScoredSentence, b: ScoredSentence) -> bool:
