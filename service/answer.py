@@ -196,7 +196,8 @@ def select_sentences(
         for s in group:
             if len(chosen) < max_sentences and not any(_duplicate(s, o) for o in chosen):
                 chosen.append(s)
-        if len(chosen) >= max_sentences or i + 1 >= PASSAGES_PER_ANSWER:
+        used = len({s.passage.passage_id for s in chosen})
+        if len(chosen) >= max_sentences or used >= PASSAGES_PER_ANSWER:
             break
     return _reading_order(chosen)
 
@@ -233,6 +234,28 @@ def _reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
     for i, s in enumerate(chosen):
         passage_rank.setdefault(s.passage.passage_id, i)
     return sorted(chosen, key=lambda s: (passage_rank[s.passage.passage_id], s.position))
+
+
+def merge_adjacent(chosen: Sequence[ScoredSentence]) -> list[tuple[str, Passage, str]]:
+    """(display, passage, quote) items; consecutive sentences of one passage become one item
+    whose quote is the passage's text from the first sentence's start to the last's end."""
+    runs: list[list[ScoredSentence]] = []
+    for s in chosen:
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and last.passage.passage_id == s.passage.passage_id
+            and s.position == last.position + 1
+        ):
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    items = []
+    for run in runs:
+        passage = run[0].passage
+        quote = passage.text[run[0].sentence.start : run[-1].sentence.end]
+        items.append((quote, passage, quote))
+    return items
 
 
 def compose(sentences: Sequence[tuple[str, Passage, str]]) -> tuple[str, list[AnswerCitation]]:
@@ -321,7 +344,7 @@ class Answerer:
         if self.abstains(retrieval):
             return self.abstention(question, retrieval)
         chosen = select_sentences(retrieval.scored, max_sentences=self.max_sentences)
-        text, citations = compose([(s.sentence.text, s.passage, s.sentence.text) for s in chosen])
+        text, citations = compose(merge_adjacent(chosen))
         if not citations:
             return self.abstention(question, retrieval)
         return Answer(text, True, citations, retrieval.hits, language, retrieval.confidence)
