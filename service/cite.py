@@ -215,13 +215,19 @@ class ClaimChecker:
                 if other is best:
                     continue
                 lo, hi = min(start, other.sentence.start), max(end, other.sentence.end)
-                widened = self._span_score(claim, passage.text[lo:hi], vector)
+                span_vector = best.vector + other.vector
+                widened = self._span_score(claim, passage.text[lo:hi], span_vector, vector)
                 if widened > score:
                     start, end, score = lo, hi, widened
         return ClaimMatch(passage, passage.text[start:end], score)
 
-    def _span_score(self, claim: str, span: str, vector: np.ndarray) -> float:
-        dense = float(self.index.embed_query(span) @ vector)
+    def _span_score(
+        self, claim: str, span: str, span_vector: np.ndarray, vector: np.ndarray
+    ) -> float:
+        # Two sentences are scored by the normalised sum of their precomputed vectors, so a
+        # claim costs one query embedding however many spans are compared.
+        norm = float(np.linalg.norm(span_vector)) or 1.0
+        dense = float((span_vector / norm) @ vector)
         lexical = self.scorer.query_terms(claim).coverage(self.scorer.text_terms(span))
         return _claim_score(dense, lexical)
 

@@ -252,3 +252,19 @@ def test_unsupported_claims_are_not_in_the_report(
     for c in claims:
         if c["kind"] in {"unsupported", "contradicted"}:
             assert not evidence_in(report, c["claim"]), c["id"]
+
+
+def test_unanswerable_holdout_is_separate_and_well_formed(
+    questions: list[dict[str, Any]],
+) -> None:
+    """The held-out near misses (never used for calibration) follow the question schema."""
+    holdout = _load("unanswerable_holdout.jsonl")
+    assert len(holdout) >= 10
+    ids = [q["id"] for q in holdout]
+    assert len(set(ids)) == len(ids)
+    assert not set(ids) & {q["id"] for q in questions}
+    seen = {q["question"].casefold() for q in questions}
+    for q in holdout:
+        assert q["kind"] == "unanswerable" and q["evidence"] == [] and q["sections"] == []
+        assert q["lang"] in {"nl", "en"} and q["question"].strip().endswith("?")
+        assert q["question"].casefold() not in seen

@@ -45,7 +45,7 @@ def copy_index(source: Path, target: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def entrypoint_service(
     report_index_dir: Path,
     report_index_config: IndexConfig,
