@@ -164,10 +164,13 @@ def detail_sections(results: dict[str, Any]) -> list[str]:
             "",
             "### Startup (launch of `minusma-qa serve` to first 200 from /health)",
             "",
-            "| workers | runs (s) | median (s) |",
-            "|---|---|---|",
+            "| workers | runs (s) | median (s) | first search after ready (ms) |",
+            "|---|---|---|---|",
         ]
-        out += [f"| {r['workers']} | {r['runs_s']} | {r['median_s']} |" for r in results["startup"]]
+        out += [
+            f"| {r['workers']} | {r['runs_s']} | {r['median_s']} | {r['first_search_ms']} |"
+            for r in results["startup"]
+        ]
     if "memory" in results:
         out += [
             "",
