@@ -100,6 +100,25 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def cache_identity(model: str, model_label: str) -> str:
+    """The cache's model key: the label, plus a fingerprint of the weights of a local model.
+
+    A model folder re-trained in place keeps its path but not its vectors, so the size and
+    modification time of its weight files are part of the key.
+    """
+    folder = Path(model)
+    if not folder.is_dir():
+        return model_label
+    digest = hashlib.sha256()
+    for weights in sorted(folder.rglob("*")):
+        if weights.suffix in {".safetensors", ".bin", ".onnx"} and weights.is_file():
+            stat = weights.stat()
+            digest.update(
+                f"{weights.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns};".encode()
+            )
+    return f"{model_label}@{digest.hexdigest()[:16]}"
+
+
 class Embedder:
     """Embeds passages and queries with one model; counts what it really embedded."""
 
@@ -135,7 +154,9 @@ class Embedder:
         if self._cache_path is None:
             self.embedded += len(prefixed)
             return self._encode(prefixed)
-        cache = EmbeddingCache(self._cache_path, model_label=self.model_label)
+        cache = EmbeddingCache(
+            self._cache_path, model_label=cache_identity(self.model_name, self.model_label)
+        )
         try:
             return self._embed_cached(prefixed, cache)
         finally:
