@@ -272,16 +272,17 @@ def detail_sections(results: dict[str, Any]) -> list[str]:
 
 
 SCALE_NOTE = (
-    "What the scale rows measure: BM25 is real (the project's analyzer and bm25s over every "
-    "synthetic passage). FAISS flat and HNSW are real, but the synthetic passage vectors are "
-    "NOT model embeddings: each is its original passage's real vector plus Gaussian noise, "
-    "renormalised (embedding 100x the report on 2 shared cores exceeds the bench budget). "
-    "Queries are embedded by the real model, and every timed search goes through "
-    "`HybridIndex.search` with an empty query-vector cache, so it includes the model call. "
-    "HNSW recall@10 is against the exact flat result on the same vectors; the copies of a "
-    "passage are near-duplicates, so the exact top 10 is full of near-ties and this recall "
-    "is a lower bound for really different documents. The variants are timed interleaved, "
-    "query by query, so machine noise hits them alike."
+    "What the scale rows measure: BM25 is real (the project's analyzer and character "
+    "n-grams, bm25s over every synthetic passage, both fields). FAISS flat and HNSW are "
+    "real, but the synthetic passage vectors are NOT model embeddings: each is its "
+    "original passage's real vector plus Gaussian noise, renormalised (embedding 100x the "
+    "report on 2 shared cores exceeds the bench budget). Queries are embedded by the real "
+    "model (one torch thread), and every timed search goes through `HybridIndex.search` "
+    "with an empty query-vector cache, so it includes the model call. HNSW recall@10 is "
+    "against the exact flat result on the same vectors; the copies of a passage are "
+    "near-duplicates, so the exact top 10 is full of near-ties and this recall is a lower "
+    "bound for really different documents. The variants are timed interleaved, query by "
+    "query, so machine noise hits them alike."
 )
 
 
@@ -315,6 +316,9 @@ def render(results: dict[str, Any], info: dict[str, Any]) -> str:
         "## Details",
         *detail_sections(results),
         "",
+        "What limits each figure and how to size a server: "
+        "[docs/operations.md](../docs/operations.md#sizing-and-what-the-benchmarks-show).",
+        "",
         "Rerun: `make bench` (or `.venv/bin/python bench/run_all.py --only load` for one "
         "bench); raw figures are in `bench/out/results.json`.",
         "",
@@ -330,7 +334,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter runs")
     parser.add_argument("--only", nargs="+", choices=BENCHES, default=list(BENCHES))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite --out from bench/out/results.json"
+    )
     args = parser.parse_args()
+    if args.render_only:
+        saved = json.loads((OUT / "results.json").read_text(encoding="utf-8"))
+        args.out.write_text(render(saved["results"], saved["info"]), encoding="utf-8")
+        return
     index_dir = args.index_dir.resolve()
     if not (index_dir / "manifest.json").is_file():
         raise SystemExit(f"no index at {index_dir}; run `make index` first (make bench does)")
