@@ -20,6 +20,7 @@ loadable until the rename.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -123,6 +124,7 @@ def build_index(
     started = time.perf_counter()
     _check_passages(passages)
     index_dir = Path(index_dir)
+    _recover(index_dir)
     tmp = _make_temp_dir(index_dir)
     try:
         reporter = _Reporter(progress=progress, callback=on_progress)
@@ -157,6 +159,12 @@ def _make_temp_dir(index_dir: Path) -> Path:
 
 
 def _swap_into_place(tmp: Path, index_dir: Path) -> None:
+    """Put the finished build at `index_dir`; at every instant one complete index is there."""
+    if index_dir.exists() and _exchange(tmp, index_dir):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous index
+        return
+    # No atomic exchange (not Linux, or a filesystem without it): move the old index aside
+    # first; `_recover` puts it back if a crash falls between the two renames.
     old = None
     if index_dir.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.old-", dir=index_dir.parent))
@@ -164,6 +172,32 @@ def _swap_into_place(tmp: Path, index_dir: Path) -> None:
     os.rename(tmp, index_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return bool(done == 0)
+
+
+def _recover(index_dir: Path) -> None:
+    """Restore the previous index if a crash left it moved aside with nothing in its place."""
+    if index_dir.exists() or not index_dir.parent.is_dir():
+        return
+    moved = sorted(
+        index_dir.parent.glob(f".{index_dir.name}.old-*/index"),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for candidate in moved:
+        if (candidate / "manifest.json").is_file():
+            os.rename(candidate, index_dir)
+            return
 
 
 def _embedder(config: IndexConfig) -> Embedder:
@@ -361,6 +395,7 @@ _REBUILD = "rebuild it with `minusma-qa index`"
 def load_index(index_dir: Path, *, config: IndexConfig) -> HybridIndex:
     """Open an index directory; raise IndexLoadError (naming the fix) if it is unusable."""
     index_dir = Path(index_dir)
+    _recover(index_dir)
     manifest = _read_manifest(index_dir)
     _check_config(manifest, config, index_dir)
     _check_files(manifest, index_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +185,38 @@ def test_garbled_manifest_is_a_clear_error(
     (index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexLoadError, match="corrupted"):
         load_index(index_dir, config=small_config)
+
+
+def test_swap_exchanges_atomically_and_keeps_no_leftovers(tmp_path: Path) -> None:
+    from index.store import _swap_into_place
+
+    target, build = tmp_path / "index", tmp_path / ".index.tmp-1"
+    for folder, text in ((target, "old"), (build, "new")):
+        folder.mkdir()
+        (folder / "manifest.json").write_text(text)
+    _swap_into_place(build, target)
+    assert (target / "manifest.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
+
+
+def test_a_crash_between_the_fallback_renames_is_recovered(tmp_path: Path) -> None:
+    from index.store import _recover
+
+    # What the non-atomic fallback leaves if killed after moving the old index aside.
+    aside = tmp_path / ".index.old-abc" / "index"
+    aside.mkdir(parents=True)
+    (aside / "manifest.json").write_text("previous")
+    target = tmp_path / "index"
+    _recover(target)
+    assert (target / "manifest.json").read_text() == "previous"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux-only")
+def test_exchange_swaps_two_directories_in_one_step(tmp_path: Path) -> None:
+    from index.store import _exchange
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "from-a").write_text("x")
+    assert _exchange(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b" / "from-a").is_file() and not any((tmp_path / "a").iterdir())

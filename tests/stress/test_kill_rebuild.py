@@ -5,10 +5,9 @@ working index, kills it with SIGKILL after a random delay, then checks that the 
 directory loads and answers a search (either the previous index, or the new one if the
 build had already finished). Half the trials use the warm embedding cache (a rebuild
 that never loads the model, so kills land in the write and swap phase), half start from an
-empty cache (kills land in the model load and embedding phase, and hit the cache database
-mid-write; those trials share that cache, so each starts from what the last kill left).
-After all trials, a rebuild on that interrupted cache and one on the warm cache must
-succeed, and the service must serve the result.
+empty cache (kills land in the model load and embedding phase, and may hit the cache
+database mid-write). After all trials, a rebuild on the cache of the last killed cold
+build and one on the warm cache must succeed, and the service must serve the result.
 """
 
 from __future__ import annotations
@@ -80,12 +79,11 @@ def test_kill_9_during_rebuild_never_loses_the_index(
 
     rng = random.Random(int(os.environ.get("STRESS_SEED", "20220614")))
     kills, trials, log = 0, 0, []
+    interrupted_cache: Path | None = None  # a cold cache whose build was killed mid-way
     while kills < KILLS_WANTED and trials < MAX_TRIALS:
         trials += 1
         cold = trials % 2 == 0
-        # The cold trials share one cache that each killed build leaves half-written: the
-        # next build must cope with whatever the kill left in it.
-        cache = tmp_path / "cold-cache" if cold else warm_cache
+        cache = tmp_path / f"cold-cache-{trials}" if cold else warm_cache
         delay = rng.uniform(0.05, 0.95 * (cold_s if cold else warm_s))
         process = rebuild(index_dir, cache)
         time.sleep(delay)
@@ -93,6 +91,7 @@ def test_kill_9_during_rebuild_never_loses_the_index(
         if killed:
             process.send_signal(signal.SIGKILL)
             kills += 1
+            interrupted_cache = cache if cold else interrupted_cache
         process.wait(timeout=60)
         log.append(f"trial {trials}: {'cold' if cold else 'warm'} killed={killed} at {delay:.2f}s")
         # Killed or not, what is there must load with every checksum right and answer: the
@@ -101,7 +100,8 @@ def test_kill_9_during_rebuild_never_loses_the_index(
     assert kills >= KILLS_WANTED, "\n".join(log)
 
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index."))
-    timed_rebuild(index_dir, tmp_path / "cold-cache")  # the cache the kills interrupted
+    assert interrupted_cache is not None, "no cold build was killed:\n" + "\n".join(log)
+    timed_rebuild(index_dir, interrupted_cache)  # whatever the kill left in that cache
     check_serves(index_dir)
     final_s = timed_rebuild(index_dir, warm_cache)
     final = check_serves(index_dir)
