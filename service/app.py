@@ -64,17 +64,21 @@ def create_app(
 
 
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn (`--factory`): settings from the environment.
+    """Factory for uvicorn (`--factory`, one call per worker): settings from the environment."""
+    return served_app(Settings())
+
+
+def served_app(settings: Settings, *, index: HybridIndex | None = None) -> FastAPI:
+    """The app as `minusma-qa serve` runs it, optionally on an index already loaded.
 
     A served process embeds one short query per request; one torch thread per worker keeps
     that fast when the cores are shared (measured on 2 busy cores: p50 20-30 ms with one
     thread against 110-240 ms with two).
     """
-    settings = Settings()
     import torch
 
     torch.set_num_threads(settings.serve_torch_threads)
-    return create_app(settings)
+    return create_app(settings, index=index)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

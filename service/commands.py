@@ -26,18 +26,17 @@ def serve(
     """Serve the HTTP API and the web chat."""
     import uvicorn
 
+    from service.app import served_app
     from service.engine import open_index
 
     settings = Settings()
-    open_index(settings)  # fail here, in one line, when there is no usable index
-    uvicorn.run(
-        "service.app:app_from_env",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_level="info",
-    )
+    index = open_index(settings)  # fail here, in one line, when there is no usable index
+    count = workers or settings.workers
+    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    if count == 1:  # one process: serve the index just loaded instead of loading it again
+        uvicorn.run(served_app(settings, index=index), **bind)  # type: ignore[arg-type]
+    else:  # each worker process imports the app and loads the read-only index itself
+        uvicorn.run("service.app:app_from_env", factory=True, workers=count, **bind)  # type: ignore[arg-type]
 
 
 def ask(
