@@ -16,4 +16,5 @@ def from_settings(settings: Settings) -> IndexConfig:
         faiss_index_type=settings.faiss_index_type,
         max_passage_tokens=settings.max_passage_tokens,
         cache_dir=settings.cache_dir,
+        query_encoder=settings.query_encoder,
     )

@@ -22,6 +22,8 @@ from index.errors import IndexError_
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from index.onnx_encoder import OnnxQueryEncoder
+
 BATCH_SIZE = 64
 # Queries longer than this are cut before tokenising: the model sees at most 256 tokens
 # anyway, and tokenising 100 KB of text would only cost time.
@@ -130,8 +132,12 @@ class Embedder:
         query_prefix: str = "",
         passage_prefix: str = "",
         cache_dir: Path | None = None,
+        query_encoder_path: Path | None = None,
     ) -> None:
         self.model_name = model
+        # With an ONNX export, queries are embedded without torch (see index/onnx_encoder.py).
+        self.query_encoder_path = query_encoder_path
+        self._query_encoder: OnnxQueryEncoder | None = None
         self.model_label = model_label
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
@@ -165,7 +171,15 @@ class Embedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) L2-normalised float32 vectors of queries (query prefix applied)."""
         self.queries_embedded += len(texts)
-        return self._encode([self.query_prefix + t[:MAX_QUERY_CHARS] for t in texts])
+        prefixed = [self.query_prefix + t[:MAX_QUERY_CHARS] for t in texts]
+        if self.query_encoder_path is None:
+            return self._encode(prefixed)
+        if self._query_encoder is None:
+            from index.onnx_encoder import OnnxQueryEncoder
+
+            tokenizer = Path(self.model_name) / "tokenizer.json"
+            self._query_encoder = OnnxQueryEncoder(self.query_encoder_path, tokenizer)
+        return self._query_encoder.encode(prefixed)
 
     def _embed_cached(self, texts: list[str], cache: EmbeddingCache) -> np.ndarray:
         keys = [text_key(t) for t in texts]

@@ -44,6 +44,7 @@ class IndexConfig:
     faiss_index_type: Literal["flat", "hnsw"] = "flat"
     max_passage_tokens: int = 200
     cache_dir: Path | None = None
+    query_encoder: str = "torch"  # or "onnx" (see service.settings.Settings.query_encoder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class Manifest:
     # language -> signal -> weight, used by hybrid search (see index.store.FUSION_WEIGHTS)
     fusion: dict[str, dict[str, float]] = field(default_factory=dict)
     build_seconds: float = 0.0
+    query_encoder: str = "torch"  # "onnx": query_encoder.onnx in the index serves queries
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

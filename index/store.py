@@ -72,6 +72,7 @@ ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
 # answerer, and long passages are not truncated at the model's 256 tokens.
 PASSAGE_VECTORS = "sentence-mean+title"
 TITLE_WEIGHT = 0.3
+QUERY_ENCODER_FILE = "query_encoder.onnx"
 
 # Hybrid fusion (see `HybridIndex._fuse`): candidates are the top CANDIDATES of each
 # signal; each signal is min-max normalised over the candidates and weighted by
@@ -200,13 +201,15 @@ def _recover(index_dir: Path) -> None:
             return
 
 
-def _embedder(config: IndexConfig) -> Embedder:
+def _embedder(config: IndexConfig, *, index_dir: Path | None = None) -> Embedder:
+    onnx = config.query_encoder == "onnx" and index_dir is not None
     return Embedder(
         config.model,
         model_label=config.model_label,
         query_prefix=config.query_prefix,
         passage_prefix=config.passage_prefix,
         cache_dir=config.cache_dir,
+        query_encoder_path=index_dir / QUERY_ENCODER_FILE if onnx and index_dir else None,
     )
 
 
@@ -306,6 +309,8 @@ def _write(
     SparseIndex.build(built.char_documents).save(directory / "bm25-chars")
     _write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
     _write_json(directory / "glossary.json", built.glossary)
+    if config.query_encoder == "onnx":
+        _export_query_encoder(config, directory / QUERY_ENCODER_FILE)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -329,6 +334,7 @@ def _write(
         files=_checksums(directory),
         build_seconds=round(time.perf_counter() - started, 3),
         fusion={lang: dict(weights) for lang, weights in FUSION_WEIGHTS.items()},
+        query_encoder=config.query_encoder,
     )
     _write_json(directory / "manifest.json", manifest.to_dict())
     return manifest
@@ -337,6 +343,18 @@ def _write(
 def _sources(passages: Sequence[Passage]) -> tuple[SourceRecord, ...]:
     seen = dict.fromkeys((p.source, p.source_sha256) for p in passages)
     return tuple(SourceRecord(source=s, sha256=h) for s, h in seen)
+
+
+def _export_query_encoder(config: IndexConfig, out: Path) -> None:
+    """The ONNX export the service embeds queries with (MINUSMA_QUERY_ENCODER=onnx)."""
+    from index.onnx_encoder import export_query_encoder
+
+    if not (Path(config.model) / "tokenizer.json").is_file():
+        raise IndexBuildError(
+            f"MINUSMA_QUERY_ENCODER=onnx needs a local model folder with tokenizer.json, not "
+            f"{config.model!r}; use a local path or MINUSMA_QUERY_ENCODER=torch"
+        )
+    export_query_encoder(config.model, out)
 
 
 def _checksums(directory: Path) -> dict[str, str]:
@@ -450,6 +468,7 @@ def _check_config(manifest: Manifest, config: IndexConfig, index_dir: Path) -> N
             "MAX_PASSAGE_TOKENS",
         ),
     ]
+    checks.append(("query encoder", manifest.query_encoder, config.query_encoder, "QUERY_ENCODER"))
     for what, built, wanted, env in checks:
         if built != wanted:
             raise IndexLoadError(
@@ -535,7 +554,7 @@ class HybridIndex:
             sentence_vectors=np.load(index_dir / "sentences.npy", allow_pickle=False),
             vocabulary=vocabulary,
             glossary=_read_json(index_dir / "glossary.json"),
-            embedder=_embedder(config),
+            embedder=_embedder(config, index_dir=index_dir),
         )
         index._check_shapes()
         return index

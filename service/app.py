@@ -75,9 +75,10 @@ def served_app(settings: Settings, *, index: HybridIndex | None = None) -> FastA
     that fast when the cores are shared (measured on 2 busy cores: p50 20-30 ms with one
     thread against 110-240 ms with two).
     """
-    import torch
+    if settings.query_encoder == "torch":  # the ONNX encoder runs on one thread, without torch
+        import torch
 
-    torch.set_num_threads(settings.serve_torch_threads)
+        torch.set_num_threads(settings.serve_torch_threads)
     return create_app(settings, index=index)
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     query_prefix: str = ""  # e5-style models want "query: "
     passage_prefix: str = ""  # ... and "passage: "
     faiss_index_type: Literal["flat", "hnsw"] = "flat"
+    # "onnx": the index carries an ONNX export of the model and the service embeds queries
+    # with onnxruntime, without importing torch (faster start, less memory); local models only.
+    query_encoder: Literal["torch", "onnx"] = "torch"
     max_passage_tokens: int = Field(default=200, ge=32, le=512)
 
     # service

@@ -1,0 +1,85 @@
+"""MINUSMA_QUERY_ENCODER=onnx: the index carries an ONNX export and queries skip torch."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.errors import IndexLoadError
+from index.models import IndexConfig
+from index.store import QUERY_ENCODER_FILE, build_index, load_index
+from ingest.models import Passage
+
+QUERIES = [
+    "Waarom werden de helikopters teruggetrokken?",
+    "Wat deed ASIFU voor de missie?",
+    "Why was the intelligence contribution hard to absorb?",
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_config(small_config: IndexConfig) -> IndexConfig:
+    return dataclasses.replace(small_config, query_encoder="onnx")
+
+
+@pytest.fixture(scope="module")
+def onnx_index_dir(
+    small_passages: list[Passage],
+    onnx_config: IndexConfig,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    index_dir = tmp_path_factory.mktemp("onnx") / "index"
+    build_index(small_passages, index_dir, config=onnx_config)
+    return index_dir
+
+
+def test_onnx_index_ranks_like_the_torch_index(
+    onnx_index_dir: Path, onnx_config: IndexConfig, small_index_dir: Path, small_config: IndexConfig
+) -> None:
+    onnx_index = load_index(onnx_index_dir, config=onnx_config)
+    torch_index = load_index(small_index_dir, config=small_config)
+    assert onnx_index.manifest.query_encoder == "onnx"
+    assert QUERY_ENCODER_FILE in onnx_index.manifest.files  # checksummed like every file
+    for query in QUERIES:
+        assert float(onnx_index.embed_query(query) @ torch_index.embed_query(query)) > 0.9999
+        onnx_ids = [h.passage.passage_id for h in onnx_index.search(query, k=5)]
+        torch_ids = [h.passage.passage_id for h in torch_index.search(query, k=5)]
+        assert onnx_ids == torch_ids
+
+
+def test_settings_and_index_must_agree_on_the_encoder(
+    onnx_index_dir: Path, small_config: IndexConfig
+) -> None:
+    with pytest.raises(IndexLoadError, match="MINUSMA_QUERY_ENCODER"):
+        load_index(onnx_index_dir, config=small_config)
+
+
+def test_serving_queries_from_an_onnx_index_never_imports_torch(
+    onnx_index_dir: Path, onnx_config: IndexConfig
+) -> None:
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from index.models import IndexConfig\n"
+        "from index.store import load_index\n"
+        f"config = IndexConfig(model={onnx_config.model!r}, model_label="
+        f"{onnx_config.model_label!r}, query_encoder='onnx')\n"
+        f"index = load_index(Path({str(onnx_index_dir)!r}), config=config)\n"
+        "assert index.search('Wat deed ASIFU?', k=3)\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_vectors_are_normalised(onnx_index_dir: Path, onnx_config: IndexConfig) -> None:
+    vector = load_index(onnx_index_dir, config=onnx_config).embed_query(QUERIES[0])
+    assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
