@@ -19,7 +19,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MINUSMA_SOURCES='["/app/data/iob-minusma-evaluatie-2022.txt"]' \
     MINUSMA_INDEX_DIR=/var/lib/minusma/index \
     MINUSMA_CACHE_DIR=/var/lib/minusma/cache \
-    MINUSMA_QUERY_ENCODER=onnx \
     MINUSMA_HOST=0.0.0.0 \
     MINUSMA_PORT=8000 \
     MINUSMA_WORKERS=1
