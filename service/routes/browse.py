@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 from ingest.models import Passage, PassageKind
 from service.cite import format_citation
 from service.deps import IndexDep
+from service.routes.views import passage_detail
 from service.schemas import (
     ChapterEntry,
     ErrorResponse,
@@ -48,21 +49,7 @@ def passage(
             "(GET /api/sections lists them)",
         )
     prev_id, next_id = index.neighbours(passage_id)
-    return PassageDetail(
-        passage_id=found.passage_id,
-        text=found.text,
-        chapter=found.chapter,
-        chapter_title=found.chapter_title,
-        section=found.section,
-        section_title=found.section_title,
-        paragraph=found.paragraph,
-        page=found.page,
-        kind=found.kind.value,
-        label=found.label,
-        citation=format_citation(found),
-        prev_id=prev_id,
-        next_id=next_id,
-    )
+    return passage_detail(found, prev_id=prev_id, next_id=next_id)
 
 
 @router.get("/sections")

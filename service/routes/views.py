@@ -2,27 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from index.models import Hit
 from ingest.models import Passage
 from service.answer import Answer
 from service.cite import CiteResult, format_citation
-from service.schemas import AskResponse, Citation, CiteMatch, CiteResponse, PassageHit
+from service.schemas import (
+    AskResponse,
+    Citation,
+    CiteMatch,
+    CiteResponse,
+    PassageDetail,
+    PassageHit,
+)
+
+
+def _passage_fields(passage: Passage) -> dict[str, Any]:
+    """The response fields every view of a passage shares."""
+    return {
+        "passage_id": passage.passage_id,
+        "text": passage.text,
+        "chapter": passage.chapter,
+        "section": passage.section,
+        "section_title": passage.section_title,
+        "paragraph": passage.paragraph,
+        "page": passage.page,
+        "kind": passage.kind.value,
+        "label": passage.label,
+        "citation": format_citation(passage),
+    }
 
 
 def passage_hit(passage: Passage, score: float) -> PassageHit:
     """A passage with its score, as search and ask list it."""
-    return PassageHit(
-        passage_id=passage.passage_id,
-        text=passage.text,
-        section=passage.section,
-        section_title=passage.section_title,
-        page=passage.page,
-        paragraph=passage.paragraph,
-        kind=passage.kind.value,
-        score=round(float(score), 6),
-        chapter=passage.chapter,
-        label=passage.label,
-        citation=format_citation(passage),
+    return PassageHit(**_passage_fields(passage), score=round(float(score), 6))
+
+
+def passage_detail(passage: Passage, *, prev_id: str | None, next_id: str | None) -> PassageDetail:
+    """A passage with its neighbours' ids, as GET /api/passages/{id} returns it."""
+    return PassageDetail(
+        **_passage_fields(passage),
+        chapter_title=passage.chapter_title,
+        prev_id=prev_id,
+        next_id=next_id,
     )
 
 
