@@ -209,7 +209,7 @@ def line_end_hyphen(left: str, right: str, lexicon: Lexicon) -> str:
         return "join"
     if left[-1:].lower() + right[:1].lower() in _VOWEL_CLASH:
         return "keep"
-    if lexicon.hyphen_heads.get(left.lower(), 0) >= 2:
+    if lexicon.hyphen_heads.get(left.lower(), 0) >= 1:  # "special forces-" + "capaciteit"
         return "keep"
     return "join"
 

@@ -19,6 +19,7 @@ DOC = Lexicon.from_texts(
     [
         "Ministerie van Buitenlandse Zaken. Het VN-missie verslag over de besluitvorming.",
         "niet-westerse en niet-militaire eenheden; de missie in de regio.",
+        "als een special forces-eenheid ingezet.",
     ]
 )
 
@@ -34,6 +35,8 @@ DOC = Lexicon.from_texts(
         ("politie", "en", "suspend"),  # "politie- en KMar-bijdrage"
         ("stabilisatie", "inspanning", "keep"),  # e-i vowel clash
         ("niet", "gouvernementele", "keep"),  # the document writes niet-X twice
+        ("forces", "capaciteit", "keep"),  # "special forces-eenheid": a multi-word head
+        ("missie", "verslag", "join"),  # no hyphenated "missie-" in the document
     ],
 )
 def test_line_end_hyphen(left: str, right: str, verdict: str) -> None:
