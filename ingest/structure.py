@@ -566,6 +566,7 @@ def parse_blocks(lines: Sequence[SourceLine]) -> list[_Block]:
             text = f"{block.prefix}\n{text}"
         text, refs = strip_note_refs(text, labels=labels[block.chapter], lexicon=lexicon)
         block.text, block.note_refs = text, tuple(refs)
+    _anchor_footnotes(blocks)
     titles = sorted({t for b in blocks for t in (b.section_title, b.chapter_title)})
     repaired, _ = repair_split_words_everywhere([block.text for block in blocks] + titles)
     fixed_title = dict(zip(titles, repaired[len(blocks) :], strict=True))
@@ -574,6 +575,26 @@ def parse_blocks(lines: Sequence[SourceLine]) -> list[_Block]:
         block.section_title = fixed_title[block.section_title]
         block.chapter_title = fixed_title[block.chapter_title]
     return [block for block in blocks if block.text.strip()]
+
+
+def _anchor_footnotes(blocks: Sequence[_Block]) -> None:
+    """Give each footnote the § of the text that refers to it.
+
+    A footnote block sits where the page put it, often before the next §'s heading or after
+    it; its reference is the first non-footnote block of the same chapter whose note marks
+    include the footnote's label ("§4.1.1, voetnoot iv", not "hoofdstuk 4"). A footnote no
+    text refers to keeps the § where it sits.
+    """
+    referrer: dict[tuple[str, str], _Block] = {}
+    for block in blocks:
+        if block.kind is not PassageKind.FOOTNOTE:
+            for label in block.note_refs:
+                referrer.setdefault((block.chapter, label), block)
+    for block in blocks:
+        if block.kind is PassageKind.FOOTNOTE and block.label:
+            anchor = referrer.get((block.chapter, block.label))
+            if anchor is not None:
+                block.section, block.section_title = anchor.section, anchor.section_title
 
 
 def _footnote_labels(blocks: Sequence[_Block]) -> dict[str, frozenset[str]]:

@@ -36,8 +36,10 @@ def test_sections_and_wrapped_titles(excerpt_passages: list[Passage]) -> None:
 
 def test_footnotes_are_own_passages(excerpt_passages: list[Passage]) -> None:
     passages = by_id(excerpt_passages)
-    note = passages["1-fn-i"]
-    assert note.kind is PassageKind.FOOTNOTE and note.label == "i" and note.section == "1"
+    # footnote i sits before the 1.1 heading; it takes the § of the text that refers to it
+    note = passages["1.1-fn-i"]
+    assert note.kind is PassageKind.FOOTNOTE and note.label == "i" and note.section == "1.1"
+    assert note.section_title == "Aanleiding"
     assert note.text == (
         "Artikel 100-missies zijn missies waarbij Nederland de krijgsmacht inzet voor de "
         "handhaving of bevordering van de internationale rechtsorde. In Artikel 100 van de "
@@ -46,13 +48,14 @@ def test_footnotes_are_own_passages(excerpt_passages: list[Passage]) -> None:
     )
     # two real words; the excerpt never spells "Kamerstukken" whole, so no evidence to join
     assert (
-        passages["1-fn-iii"].text
+        passages["1.1-fn-iii"].text
         == "Kamer stukken II 2019-2020, 27 925, nr. 699 (6 februari 2020)."
     )
     labels = [
         p.label for p in excerpt_passages if p.section == "2.1" and p.kind is PassageKind.FOOTNOTE
     ]
-    assert labels == ["vi", "vii", "viii", "ix"]
+    # ii sits before the 2.1 heading but 2.1's first paragraph refers to it
+    assert labels == ["ii", "vi", "vii", "viii", "ix"]
 
 
 def test_glued_note_marks_removed_and_kept(excerpt_passages: list[Passage]) -> None:
