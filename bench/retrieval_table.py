@@ -35,6 +35,7 @@ from eval.normalize import normalize  # noqa: E402
 from index import fusion  # noqa: E402
 from index.baseline import LangChainBaseline  # noqa: E402
 from index.config import from_settings  # noqa: E402
+from index.models import Explanation  # noqa: E402
 from index.store import FUSION_WEIGHTS, HybridIndex, Signals, build_index, fuse, load_index  # noqa: E402
 from ingest.pipeline import ingest_sources  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -232,6 +233,37 @@ def cross_validate(index: HybridIndex, questions: list[Question]) -> list[int | 
     return ranks
 
 
+def explain_miss(index: HybridIndex, question: Question) -> Explanation | None:
+    """The explanation of the relevant passage the hybrid ranks best (lowest fused rank,
+    then lowest BM25 rank), or None when the query has no searchable words."""
+    relevant = [p.passage_id for p in index.passages if first_relevant([p.text], question.evidence)]
+    found = [e for pid in relevant if (e := index.explain(question.text, pid)) is not None]
+    if not found:
+        return None
+    return min(found, key=lambda e: (e.fused_rank or len(index.passages) + 1, e.bm25_rank))
+
+
+def print_misses(
+    index: HybridIndex, questions: Sequence[Question], ranks: Sequence[int | None]
+) -> None:
+    """One line per hybrid miss at 5 (its best relevant passage's rank under each signal
+    and the query terms it shares), then the count of misses sharing no term with it."""
+    no_overlap = 0
+    misses = [(q, r) for q, r in zip(questions, ranks, strict=True) if r is None or r > 5]
+    for q, r in misses:
+        e = explain_miss(index, q)
+        if e is None:
+            print(f"miss {q.qid} ({q.lang}/{q.kind}) rank={r}: {q.text} [no searchable words]")
+            continue
+        no_overlap += not e.shared_terms
+        print(
+            f"miss {q.qid} ({q.lang}/{q.kind}) rank={r}: {q.text}\n"
+            f"    best relevant {e.passage_id}: fused={e.fused_rank} bm25={e.bm25_rank} "
+            f"chars={e.chars_rank} dense={e.dense_rank} shared={list(e.shared_terms)}"
+        )
+    print(f"{len(misses)} misses at 5; {no_overlap} share no query term with any relevant passage")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, default=None, help="reuse/build this index")
@@ -273,9 +305,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(table(rows, questions))
     print(f"\n{len(questions)} answerable questions; evidence found in no passage: {unmatched}")
     if args.misses:
-        for q, r in zip(questions, rows["hybrid"], strict=True):
-            if r is None or r > 5:
-                print(f"miss {q.qid} ({q.lang}/{q.kind}) rank={r}: {q.text}")
+        print_misses(index, questions, rows["hybrid"])
 
 
 if __name__ == "__main__":

@@ -59,9 +59,10 @@ def index_command(
 
 
 def _up_to_date(index_dir: Path, sources: list[Path], *, config: IndexConfig) -> bool:
-    """True when the index loads with `config` and was built from exactly these files."""
+    """True when the index loads with `config` and was built from exactly these files by
+    this version of the ingest and index code."""
     from index.errors import IndexError_
-    from index.store import load_index
+    from index.store import load_index, pipeline_fingerprint
     from ingest.pipeline import sha256_of
 
     if not (index_dir / "manifest.json").exists():
@@ -70,6 +71,9 @@ def _up_to_date(index_dir: Path, sources: list[Path], *, config: IndexConfig) ->
         manifest = load_index(index_dir, config=config).manifest
     except IndexError_ as exc:
         typer.echo(f"rebuilding: {exc}")
+        return False
+    if manifest.pipeline != pipeline_fingerprint():
+        typer.echo("rebuilding: the index was built by another version of the ingest/index code")
         return False
     built_from = sorted((s.source, s.sha256) for s in manifest.sources)
     wanted = sorted((p.name, sha256_of(p)) for p in sources if p.exists())

@@ -24,6 +24,24 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a passage ranks where it does for a query (diagnosis of retrieval misses).
+
+    Ranks are 1-based over all passages (ties share the better rank); `fused_rank` is None
+    when the passage is not among the fusion's candidates. `shared_terms` are the query's
+    BM25 terms that the passage (section title + text) also contains: none means a
+    vocabulary mismatch that no lexical signal can bridge.
+    """
+
+    passage_id: str
+    fused_rank: int | None
+    bm25_rank: int
+    chars_rank: int
+    dense_rank: int
+    shared_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Sentence:
     """A sentence of a passage: `passage.text[start:end] == text`."""
 
@@ -76,6 +94,9 @@ class Manifest:
     fusion: dict[str, dict[str, float]] = field(default_factory=dict)
     build_seconds: float = 0.0
     query_encoder: str = "torch"  # "onnx": query_encoder.onnx in the index serves queries
+    # SHA-256 of the ingest and index code that built it (`pipeline_fingerprint`): a code
+    # change that may change passages or index files makes `index --if-needed` rebuild
+    pipeline: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -15,14 +15,18 @@ An index is a directory of plain files:
 
 `build_index` writes everything into a temporary sibling directory and renames it into
 place, so a crash or Ctrl-C never leaves a half-written index and the previous index stays
-loadable until the rename.
+loadable until the rename. The build holds an advisory lock (flock) on its temporary
+directory; one left by a killed build is unlocked, and the next build or load removes it.
 """
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
+import glob
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -30,7 +34,8 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +59,7 @@ from index.errors import IndexBuildError, IndexError_, IndexLoadError
 from index.glossary import QueryExpander, extract_glossary
 from index.models import (
     FORMAT_VERSION,
+    Explanation,
     Hit,
     IndexConfig,
     Manifest,
@@ -66,6 +72,7 @@ from ingest.models import Passage
 from ingest.sentences import split_sentence_spans
 
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+logger = logging.getLogger(__name__)
 
 # Passage vector = normalised mean of its sentence vectors + TITLE_WEIGHT x its section
 # title's vector. One embedding pass over sentences serves both the passage index and the
@@ -126,16 +133,19 @@ def build_index(
     _check_passages(passages)
     index_dir = Path(index_dir)
     _recover(index_dir)
-    tmp = _make_temp_dir(index_dir)
-    try:
-        reporter = _Reporter(progress=progress, callback=on_progress)
-        embedder = _embedder(config)
-        built = _compute(passages, embedder, reporter)
-        manifest = _write(tmp, passages, built, config=config, embedder=embedder, started=started)
-        _swap_into_place(tmp, index_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    remove_stale_temp_dirs(index_dir)
+    with _locked_temp_dir(index_dir) as tmp:
+        try:
+            reporter = _Reporter(progress=progress, callback=on_progress)
+            embedder = _embedder(config)
+            built = _compute(passages, embedder, reporter)
+            manifest = _write(
+                tmp, passages, built, config=config, embedder=embedder, started=started
+            )
+            _swap_into_place(tmp, index_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return manifest
 
 
@@ -148,15 +158,100 @@ def _check_passages(passages: Sequence[Passage]) -> None:
         raise IndexBuildError(f"duplicate passage ids {dupes}; re-run the ingest")
 
 
+def _temp_prefix(index_dir: Path) -> str:
+    return f".{index_dir.name}.tmp-"
+
+
 def _make_temp_dir(index_dir: Path) -> Path:
     try:
         index_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+        return Path(tempfile.mkdtemp(prefix=_temp_prefix(index_dir), dir=index_dir.parent))
     except OSError as exc:
         raise IndexBuildError(
             f"cannot write next to {index_dir} ({exc.strerror}); choose a writable "
             "--index-dir or set MINUSMA_INDEX_DIR"
         ) from exc
+
+
+@contextmanager
+def _locked_temp_dir(index_dir: Path) -> Iterator[Path]:
+    """A new temporary sibling of `index_dir`, flock-ed for as long as the build runs.
+
+    The kernel drops the lock when the process dies, even by SIGKILL, so an unlocked
+    temporary directory is one no live build is writing (`remove_stale_temp_dirs`).
+    """
+    while True:
+        tmp = _make_temp_dir(index_dir)
+        try:
+            fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            continue  # a cleaner removed it before we could lock it: make another
+        # Waits only while a cleaner deletes it. Without flock on this filesystem the
+        # cleaners cannot lock it either, so they keep it.
+        with suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        if _still_at(fd, tmp):
+            break
+        os.close(fd)  # a cleaner removed it between mkdtemp and flock: make another
+    try:
+        yield tmp
+    finally:
+        os.close(fd)
+
+
+def pipeline_fingerprint() -> str:
+    """SHA-256 over the source of the `ingest` and `index` packages (file names and bytes).
+
+    Stored in the manifest; `minusma-qa index --if-needed` rebuilds when it differs, so an
+    index built by older code is never served after an upgrade of the code.
+    """
+    digest = hashlib.sha256()
+    for package in ("ingest", "index"):
+        root = Path(__file__).resolve().parent.parent / package
+        for path in sorted(root.glob("*.py")):
+            digest.update(f"{package}/{path.name}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def remove_stale_temp_dirs(index_dir: Path) -> list[Path]:
+    """Delete the temporary build directories of `index_dir` that no live build holds.
+
+    Returns the directories removed. A directory a running build is writing is locked by
+    that build and always kept; so is every one when the filesystem has no flock.
+    """
+    pattern = glob.escape(str(index_dir.parent / _temp_prefix(index_dir))) + "*"
+    removed = [Path(path) for path in sorted(glob.glob(pattern)) if _remove_if_unlocked(Path(path))]
+    for path in removed:
+        logger.info("removed %s, left by an index build that did not finish", path)
+    return removed
+
+
+def _remove_if_unlocked(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False  # removed meanwhile, or not a directory
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False  # a live build holds it (or the filesystem has no flock)
+    try:
+        if not _still_at(fd, path):
+            return False
+        shutil.rmtree(path, ignore_errors=True)
+        return not path.exists()
+    finally:
+        os.close(fd)
+
+
+def _still_at(fd: int, path: Path) -> bool:
+    """True when the directory open as `fd` is the one at `path`."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
 def _swap_into_place(tmp: Path, index_dir: Path) -> None:
@@ -334,6 +429,7 @@ def _write(
         files=_checksums(directory),
         build_seconds=round(time.perf_counter() - started, 3),
         fusion={lang: dict(weights) for lang, weights in FUSION_WEIGHTS.items()},
+        pipeline=pipeline_fingerprint(),
         query_encoder=config.query_encoder,
     )
     _write_json(directory / "manifest.json", manifest.to_dict())
@@ -414,6 +510,7 @@ def load_index(index_dir: Path, *, config: IndexConfig) -> HybridIndex:
     """Open an index directory; raise IndexLoadError (naming the fix) if it is unusable."""
     index_dir = Path(index_dir)
     _recover(index_dir)
+    remove_stale_temp_dirs(index_dir)
     manifest = _read_manifest(index_dir)
     _check_config(manifest, config, index_dir)
     _check_files(manifest, index_dir)
@@ -468,13 +565,23 @@ def _check_config(manifest: Manifest, config: IndexConfig, index_dir: Path) -> N
             "MAX_PASSAGE_TOKENS",
         ),
     ]
-    checks.append(("query encoder", manifest.query_encoder, config.query_encoder, "QUERY_ENCODER"))
     for what, built, wanted, env in checks:
         if built != wanted:
             raise IndexLoadError(
                 f"index at {index_dir} was built with {what} {built!r} but the settings say "
                 f"{wanted!r}; {_REBUILD} or set MINUSMA_{env}={built}"
             )
+    _check_query_encoder(manifest, config, index_dir)
+
+
+def _check_query_encoder(manifest: Manifest, config: IndexConfig, index_dir: Path) -> None:
+    """An "onnx" index only adds the ONNX export, so torch serves it too; not the reverse."""
+    if config.query_encoder == "onnx" and manifest.query_encoder != "onnx":
+        raise IndexLoadError(
+            f"index at {index_dir} was built with query encoder {manifest.query_encoder!r} "
+            f"and has no ONNX export but the settings say 'onnx'; {_REBUILD} or set "
+            f"MINUSMA_QUERY_ENCODER={manifest.query_encoder}"
+        )
 
 
 def _check_files(manifest: Manifest, index_dir: Path) -> None:
@@ -668,6 +775,26 @@ class HybridIndex:
             for q, t in zip(queries, terms, strict=True)
         ]
 
+    def explain(self, query: str, passage_id: str) -> Explanation | None:
+        """Where `passage_id` ranks for `query` under each signal and which query terms it
+        shares; None for an unknown passage or a query without searchable words."""
+        position = self._position.get(passage_id)
+        terms = self._query_terms(query)
+        if position is None or not terms:
+            return None
+        signals = self._signals(query, terms)
+        fused = [i for i, _ in fuse(signals, self._fusion[signals.language])]
+        passage = self.passages[position]
+        own = set(self._analyzer.analyze(_bm25_text(passage)))
+        return Explanation(
+            passage_id=passage_id,
+            fused_rank=fused.index(position) + 1 if position in fused else None,
+            bm25_rank=_rank_of(signals.bm25, position),
+            chars_rank=_rank_of(signals.chars, position),
+            dense_rank=_rank_of(signals.dense, position),
+            shared_terms=tuple(t for t in terms if t in own),
+        )
+
     def signal_scores(self, query: str) -> Signals:
         """Every signal's score of every passage for `query`, in passage order (for bench)."""
         return self._signals(query, self._query_terms(query))
@@ -783,6 +910,11 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
         return []
     part = np.argpartition(-scores, k - 1)[:k]
     return [int(i) for i in sorted(part, key=lambda i: (-scores[i], i))]
+
+
+def _rank_of(scores: np.ndarray, position: int) -> int:
+    """1-based rank of `position` in `scores` (ties share the better rank)."""
+    return int(np.count_nonzero(scores > scores[position])) + 1
 
 
 def _rows_by_passage(sentences: list[Sentence]) -> dict[str, tuple[int, int]]:

@@ -25,8 +25,11 @@ def small_passages() -> list[Passage]:
 
 @pytest.fixture(scope="session")
 def small_config(tmp_path_factory: pytest.TempPathFactory) -> IndexConfig:
-    """Default settings with a session-private embedding cache."""
-    return from_settings(Settings(cache_dir=tmp_path_factory.mktemp("small-cache")))
+    """Default settings with a session-private embedding cache; the query encoder is pinned
+    to torch so the many small builds skip the ONNX export (tests/index/test_onnx_index.py
+    covers it)."""
+    cache = tmp_path_factory.mktemp("small-cache")
+    return from_settings(Settings(cache_dir=cache, query_encoder="torch"))
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from index import store
 from index.cli import register
 
 EXCERPT = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "report_excerpt.txt"
@@ -53,3 +55,20 @@ def test_index_if_needed_skips_only_an_up_to_date_index(
         app, ["index", str(changed), "--index-dir", str(index_dir), "--if-needed"]
     )
     assert rebuilt.exit_code == 0 and "indexed" in rebuilt.output, rebuilt.output
+
+
+def test_index_if_needed_rebuilds_after_a_code_change(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MINUSMA_QUERY_ENCODER", "torch")
+    runner = CliRunner()
+    args = ["index", str(EXCERPT), "--index-dir", str(tmp_path / "index"), "--if-needed"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0 and "indexed" in first.output, first.output
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pipeline"] == store.pipeline_fingerprint()
+    monkeypatch.setattr(store, "pipeline_fingerprint", lambda: "0" * 64)  # code upgraded
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "another version" in again.output, again.output
+    assert "indexed" in again.output

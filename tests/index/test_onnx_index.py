@@ -42,6 +42,7 @@ def test_onnx_index_ranks_like_the_torch_index(
     onnx_index_dir: Path, onnx_config: IndexConfig, small_index_dir: Path, small_config: IndexConfig
 ) -> None:
     onnx_index = load_index(onnx_index_dir, config=onnx_config)
+    assert small_config.query_encoder == "torch"  # pinned in tests/index/conftest.py
     torch_index = load_index(small_index_dir, config=small_config)
     assert onnx_index.manifest.query_encoder == "onnx"
     assert QUERY_ENCODER_FILE in onnx_index.manifest.files  # checksummed like every file
@@ -52,11 +53,19 @@ def test_onnx_index_ranks_like_the_torch_index(
         assert onnx_ids == torch_ids
 
 
-def test_settings_and_index_must_agree_on_the_encoder(
+def test_onnx_settings_refuse_an_index_without_the_export(
+    small_index_dir: Path, onnx_config: IndexConfig
+) -> None:
+    with pytest.raises(IndexLoadError, match="MINUSMA_QUERY_ENCODER=torch"):
+        load_index(small_index_dir, config=onnx_config)
+
+
+def test_torch_settings_serve_an_onnx_index(
     onnx_index_dir: Path, small_config: IndexConfig
 ) -> None:
-    with pytest.raises(IndexLoadError, match="MINUSMA_QUERY_ENCODER"):
-        load_index(onnx_index_dir, config=small_config)
+    assert small_config.query_encoder == "torch"
+    index = load_index(onnx_index_dir, config=small_config)
+    assert index.search(QUERIES[1], k=3)
 
 
 def test_serving_queries_from_an_onnx_index_never_imports_torch(
