@@ -1,12 +1,15 @@
 """Calibrate the answerer's abstention threshold and the claim-verdict thresholds on the gold set.
 
 Rule (no per-question choices): answer every gold question with abstention switched off and
-record its confidence; the threshold is the midpoint between the k-th and (k+1)-th lowest
-confidence of the answerable questions, k = floor(budget x answerable), so at most `budget`
-(default 3 %, below the 5 % target to leave a margin) of answerable questions abstain. The
+record its confidence (already 0 when no retrieved sentence can satisfy the question's
+answer type and constraints, service/coverage.py); the threshold is the midpoint between
+the k-th and (k+1)-th lowest confidence of the answerable questions, k = floor(budget x
+answerable), so at most `budget` (default 3 %, below the 5 % target to leave a margin) of
+answerable questions abstain. The
 report then shows what that threshold does to the unanswerable questions, the evidence rate
 and the verbatim rate, a leave-one-out estimate of both abstention rates, and the abstention
 rate on eval/gold/unanswerable_holdout.jsonl (near-miss questions not used to calibrate).
+Set MINUSMA_QUERY_ENCODER to match how the index was built.
 Claim thresholds: a grid search for the (partial, supported) pair
 with the best verdict accuracy on eval/gold/claims.jsonl, ties to the stricter pair.
 
@@ -33,6 +36,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from eval.relevance import EvidenceSet  # noqa: E402
+from service import coverage  # noqa: E402
+from service.answer import NUMBER_CHECK_DEPTH, detect_language  # noqa: E402
 from service.cite import ClaimChecker, is_verbatim  # noqa: E402
 from service.engine import Engine, build_engine  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -52,6 +57,8 @@ class Row:
     quotes: int
     verbatim: int
     answer: str
+    covered: bool  # some retrieved sentence satisfies the coverage check
+    answer_type: str
 
 
 def load_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -60,10 +67,19 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def answer_all(engine: Engine, questions: list[dict[str, Any]]) -> list[Row]:
     """Answer each question without abstaining and record what the threshold will act on."""
-    engine.answerer.abstain_threshold = 0.0
+    answerer = engine.answerer
+    answerer.abstain_threshold = 0.0
     rows = []
     for q in questions:
-        answer = engine.answerer.answer(q["question"], top_k=5)
+        retrieval = answerer.retrieve(q["question"], top_k=NUMBER_CHECK_DEPTH)
+        answer = answerer.extractive(q["question"], retrieval)
+        covered = coverage.check(
+            q["question"],
+            terms=retrieval.terms,
+            hits=retrieval.hits,
+            scorer=engine.scorer,
+            language=detect_language(q["question"]),
+        )
         quotes = [c.quote for c in answer.citations]
         text = " ".join([answer.answer, *quotes])
         evidence = EvidenceSet.of([*q["evidence"], *q.get("also", [])])  # as eval/ scores it
@@ -77,6 +93,8 @@ def answer_all(engine: Engine, questions: list[dict[str, Any]]) -> list[Row]:
                 quotes=len(quotes),
                 verbatim=sum(is_verbatim(c.quote, c.passage.text) for c in answer.citations),
                 answer=answer.answer,
+                covered=covered.satisfied,
+                answer_type=covered.constraints.answer_type.value,
             )
         )
     return rows
@@ -108,7 +126,7 @@ def leave_one_out(rows: list[Row], *, budget: float) -> dict[str, float]:
     }
 
 
-def answer_report(rows: list[Row], threshold: float) -> dict[str, float]:
+def answer_report(rows: list[Row], threshold: float) -> dict[str, Any]:
     answerable = [r for r in rows if r.answerable]
     unanswerable = [r for r in rows if not r.answerable]
     abstains = [r.confidence < threshold for r in answerable]
@@ -120,6 +138,8 @@ def answer_report(rows: list[Row], threshold: float) -> dict[str, float]:
         "evidence_rate_no_abstention": _share(r.evidence_ok for r in answerable),
         "abstain_answerable": _share(abstains),
         "abstain_unanswerable": _share(r.confidence < threshold for r in unanswerable),
+        "uncovered_answerable": [r.id for r in answerable if not r.covered],
+        "uncovered_unanswerable": _share(not r.covered for r in unanswerable),
         "verbatim": sum(r.verbatim for r in rows) / max(sum(r.quotes for r in rows), 1),
     }
 
@@ -189,7 +209,8 @@ def main() -> None:
         for r in sorted(rows, key=lambda r: r.confidence):
             flag = "ANS" if r.answerable else "UNA"
             ok = "ok " if r.evidence_ok else "-- "
-            print(f"{r.confidence:.3f} {flag} {ok}{r.id} {r.kind:12} {r.answer[:90]}")
+            cover = "" if r.covered else f"uncovered {r.answer_type} "
+            print(f"{r.confidence:.3f} {flag} {ok}{r.id} {r.kind:12} {cover}{r.answer[:80]}")
     result: dict[str, Any] = {
         "answers": answer_report(rows, threshold) | leave_one_out(rows, budget=args.budget)
     }
@@ -199,6 +220,8 @@ def main() -> None:
         result["holdout"] = {
             "unanswerable": len(held),
             "abstain_unanswerable": _share(r.confidence < threshold for r in held),
+            "uncovered_unanswerable": _share(not r.covered for r in held),
+            "not_abstained": [r.id for r in held if r.confidence >= threshold],
         }
     claims_path = GOLD / "claims.jsonl"
     if claims_path.exists():

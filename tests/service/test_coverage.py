@@ -1,0 +1,212 @@
+"""The answer-type and constraint check (service/coverage.py): each rule on small cases, then
+end to end through the app on the real report."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.store import HybridIndex
+from service import coverage
+from service.coverage import AnswerType, Constraints
+from service.evidence import EvidenceScorer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Hoeveel militairen werden ingezet?", AnswerType.COUNT),
+        ("Met hoeveel mensen werd gesproken?", AnswerType.COUNT),
+        ("How many helicopters were sent?", AnswerType.COUNT),
+        ("Hoe vaak werden de eenheden afgelost?", AnswerType.COUNT),
+        ("Wat kostte de missie?", AnswerType.MONEY),
+        ("Hoeveel geld ging er naar de projecten?", AnswerType.MONEY),
+        ("Hoe groot was het budget van de missie?", AnswerType.MONEY),
+        ("How much did the Netherlands spend?", AnswerType.MONEY),
+        ("What was the annual budget of the mission?", AnswerType.MONEY),
+        ("Wanneer werd de missie opgericht?", AnswerType.DATE),
+        ("In welk jaar begon de missie?", AnswerType.DATE),
+        ("When did the mission start?", AnswerType.DATE),
+        ("Wie leidde de eenheid?", AnswerType.NAME),
+        ("Door wie werden de commando's afgelost?", AnswerType.NAME),
+        ("Who chaired the reference group?", AnswerType.NAME),
+        ("Wat was de naam van de commandant?", AnswerType.NAME),
+        ("Welke Duitse generaal voerde het bevel?", AnswerType.NAME),
+        ("Waarom werden de helikopters teruggetrokken?", AnswerType.ANY),
+        ("Wat is UNPOL?", AnswerType.ANY),
+        # a yes/no question asks for no value, even about costs
+        ("Zegt het rapport iets over wat de uitzending heeft gekost?", AnswerType.ANY),
+        ("Is het gelukt om genoeg agenten uit te zenden?", AnswerType.ANY),
+    ],
+)
+def test_expected_type_follows_the_leading_question_word(
+    question: str, expected: AnswerType
+) -> None:
+    assert coverage.expected_type(question) == expected
+
+
+def test_pinned_years_are_kept_and_period_bounds_dropped() -> None:
+    assert coverage.question_years("Wie was in 2015 de commandant?") == ("2015",)
+    assert coverage.question_years("Welk land stuurde in 2014 en 2015 de meeste?") == (
+        "2014",
+        "2015",
+    )
+    assert coverage.question_years("Hoeveel vluchtelingen tussen 2014 en 2019?") == ()
+    assert coverage.question_years("Hoeveel agenten zijn sinds 2020 opgeleid?") == ()
+    assert coverage.question_years("Hoeveel doden tot eind april 2022?") == ()
+    assert coverage.question_years("Wat gebeurde er in de periode 2014-2019?") == ()
+    assert coverage.question_years("Wat gebeurde er na de terugtrekking in 2022?") == ("2022",)
+
+
+def test_the_counted_thing_is_the_noun_after_the_count_phrase() -> None:
+    assert coverage.counted_words("Hoeveel burgers kwamen om?") == "burgers"
+    assert coverage.counted_words("Hoeveel Nederlandse militairen waren er?") == "militairen"
+    assert coverage.counted_words("How many Dutch soldiers were there?") == "Dutch soldiers"
+    assert coverage.counted_words("Hoe vaak gebeurde dat?") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Een module bestaat uit 92 personen, maar slechts 35 kwamen.", ["92", "35"]),
+        ("In totaal 1.500 militairen en twee civiele adviseurs.", ["1.500", "twee"]),
+        ("Er waren vijfentwintig agenten.", ["vijfentwintig"]),
+        ("Zie hoofdstuk 3 en Tabel 5 en paragraaf 2.3.", []),  # document references
+        ("Dat gebeurde op 18 mei 2022.", []),  # a date, not a count
+        ("De Artikel 100-brief noemt AH-64D en CH-47.", []),  # glued to a name
+        ("Dat werd vastgesteld.’450 Daarna volgde meer.", []),  # a footnote marker
+        ("De drones vlogen ongeveer zes maanden niet.", []),  # a duration
+        ("Ten slotte ging het ten koste van de inzet.", []),  # Dutch "ten", not English ten
+    ],
+)
+def test_counts_are_cardinals_that_count_something(text: str, expected: list[str]) -> None:
+    assert coverage.counts(text) == expected
+
+
+def test_durations_count_when_the_question_asks_about_time() -> None:
+    assert coverage.counts("ongeveer zes maanden", durations=True) == ["zes"]
+
+
+def test_dates_and_names_are_found() -> None:
+    assert coverage.dates("Op 25 april 2013 werd besloten.") == ["april", "2013"]
+    assert coverage.names("Het werk is van Y. Guichaoua en L. Riachi.") == [
+        "Y. Guichaoua",
+        "L. Riachi",
+    ]
+    assert coverage.names("Dit besloot de Force Commander van de missie.") == ["Force Commander"]
+    assert coverage.names("Nederland stuurde militairen.") == []  # a capital opening a sentence
+
+
+def _constraints(answer_type: AnswerType, question: str, **fields: object) -> Constraints:
+    values: dict[str, object] = {
+        "answer_type": answer_type,
+        "years": (),
+        "counted": frozenset(),
+        "subject": frozenset(),
+        "asks_time": False,
+        "question_tokens": frozenset(question.lower().replace("?", "").split()),
+    }
+    values.update(fields)
+    return Constraints(**values)  # type: ignore[arg-type]
+
+
+def test_a_value_must_be_of_the_expected_type_and_new_to_the_question() -> None:
+    money = _constraints(AnswerType.MONEY, "wat kostte het")
+    assert coverage.has_value("De inzet kostte 12 miljoen euro.", money)
+    assert not coverage.has_value("De inzet kostte veel geld en 12 weken.", money)
+    count = _constraints(AnswerType.COUNT, "hoeveel militairen waren er 368")
+    assert coverage.has_value("Er waren 450 militairen.", count)
+    assert not coverage.has_value("Er waren 368 militairen.", count)  # the question's own number
+    date = _constraints(AnswerType.DATE, "wanneer gebeurde dat in 2013")
+    assert coverage.has_value("Dat gebeurde in april.", date)
+    assert not coverage.has_value("Dat gebeurde in 2013.", date)
+    name = _constraints(AnswerType.NAME, "wie was de force commander")
+    assert coverage.has_value("Dat was generaal Michael Lollesgaard.", name)
+    assert not coverage.has_value("Vanaf toen stuurde de Force Commander meer.", name)
+
+
+def test_a_sentence_must_meet_the_years_the_counted_thing_and_the_subject() -> None:
+    count = _constraints(
+        AnswerType.COUNT, "hoeveel drones in 2015", years=("2015",), counted=frozenset({"drone"})
+    )
+    passage = "In 2015 had de eenheid 4 drones."
+    assert coverage.satisfies("De eenheid had 4 drones.", {"eenheid", "drone"}, passage, count)
+    assert not coverage.satisfies(
+        "De eenheid had 4 drones.", {"eenheid", "drone"}, "Later had de eenheid 4 drones.", count
+    )  # the passage does not mention 2015
+    assert not coverage.satisfies(
+        "De eenheid had 92 personen.", {"eenheid", "person"}, passage, count
+    )  # a number of something else
+    name = _constraints(AnswerType.NAME, "wie leidde asifu", subject=frozenset({"asifu", "leid"}))
+    assert coverage.satisfies("Toen leidde Jan de Vries ASIFU.", {"leid", "asifu"}, "", name)
+    assert not coverage.satisfies(
+        "Toen schreef Jan de Vries een boek.", {"schreef", "boek"}, "", name
+    )
+
+
+@pytest.fixture(scope="module")
+def scorer(report_index: HybridIndex) -> EvidenceScorer:
+    return EvidenceScorer(report_index)
+
+
+def test_names_the_report_never_uses_are_reported(scorer: EvidenceScorer) -> None:
+    assert coverage.unknown_names("Wat deed Nederland in Somalië?", scorer=scorer) == ("Somalië",)
+    # the report writes "Britse": a shared first four letters counts as known
+    assert coverage.unknown_names("Wanneer kwamen de Britten in Gao?", scorer=scorer) == ()
+    constraints = coverage.constraints_of("What did Germany do?", scorer=scorer, language="en")
+    assert constraints.unknown_names == ()  # English names are not checked against Dutch text
+
+
+def test_check_finds_satisfying_sentences_in_the_hits(
+    report_index: HybridIndex, scorer: EvidenceScorer
+) -> None:
+    question = "Hoeveel diepte-interviews werden er gehouden?"
+    hits = report_index.search(question, k=10)
+    found = coverage.check(question, terms=scorer.query_terms(question), hits=hits, scorer=scorer)
+    assert found.constraints.answer_type is AnswerType.COUNT
+    assert found.satisfied and found.factor == 1.0 and found.score > 0
+    money = "Hoeveel euro kostte de inzet van de helikopters?"
+    missing = coverage.check(
+        money, terms=scorer.query_terms(money), hits=report_index.search(money, k=10), scorer=scorer
+    )
+    assert not missing.satisfied and missing.factor == coverage.UNCOVERED_FACTOR
+
+
+def _ask(client: TestClient, question: str) -> dict[str, object]:
+    response = client.post("/api/ask", json={"question": question})
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoeveel euro kostte de inzet van de Chinook-helikopters?",  # money the report lacks
+        "Hoeveel tolken had de SOLTG in 2016 in dienst?",  # a count it lacks
+        "Wie was de commandant van de SOLTG?",  # a name it lacks
+        "Welke lessen trekt IOB uit de Nederlandse bijdrage in Somalië?",  # another country
+    ],
+)
+def test_the_app_abstains_when_no_sentence_can_answer(client: TestClient, question: str) -> None:
+    body = _ask(client, question)
+    assert body["grounded"] is False
+    assert body["citations"] == []
+    assert body["passages"]  # the closest passages are still listed
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoeveel diepte-interviews hebben de onderzoekers gehouden?",  # a count it has
+        "Wie was de voorzitter van de externe referentiegroep?",  # a name it has
+        "Wanneer werd MINUSMA opgericht?",  # a date it has
+        "Welke lessen trekt IOB uit het terugtrekken van de helikopters?",
+    ],
+)
+def test_the_app_answers_a_question_of_the_same_type_it_covers(
+    client: TestClient, question: str
+) -> None:
+    body = _ask(client, question)
+    assert body["grounded"] is True
+    assert body["citations"]
