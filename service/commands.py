@@ -8,6 +8,14 @@ import typer
 
 from service.settings import Settings
 
+# Seconds the server keeps an idle keep-alive connection open. It must exceed the idle
+# timeout of every client and proxy in front of it, so that the client side always closes
+# an idle connection first: with uvicorn's default (5 s, the same as httpx's pool expiry)
+# the server could close a connection at the instant a client reused it, and that request
+# failed with a connection reset (seen as rare httpx ReadErrors under 50 clients).
+# 120 s is above httpx (5 s), AWS ALB and nginx upstream (60 s), Go (90 s), Firefox (115 s).
+KEEP_ALIVE_S = 120
+
 
 def register(app: typer.Typer) -> None:
     """Add the service's commands to the `minusma-qa` app."""
@@ -22,6 +30,14 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    timeout_keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds an idle HTTP connection stays open; keep it above the idle "
+            "timeout of any proxy or client in front of the service.",
+        ),
+    ] = KEEP_ALIVE_S,
 ) -> None:
     """Serve the HTTP API and the web chat."""
     import uvicorn
@@ -32,7 +48,12 @@ def serve(
     settings = Settings()
     index = open_index(settings)  # fail here, in one line, when there is no usable index
     count = workers or settings.workers
-    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    bind = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": "info",
+        "timeout_keep_alive": timeout_keep_alive,
+    }
     if count == 1:  # one process: serve the index just loaded instead of loading it again
         uvicorn.run(served_app(settings, index=index), **bind)  # type: ignore[arg-type]
     else:  # each worker process imports the app and loads the read-only index itself

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -130,13 +130,14 @@ class EvidenceScorer:
         """Score every sentence of the hits' passages; best first."""
         scored: list[ScoredSentence] = []
         for hit in hits:
-            scored.extend(self._score_passage(hit.passage, hit.rank, query_vector, terms))
+            scored.extend(self.score_passage(hit.passage, hit.rank, query_vector, terms))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
 
-    def _score_passage(
+    def score_passage(
         self, passage: Passage, rank: int, query_vector: np.ndarray, terms: QueryTerms
-    ) -> Iterable[ScoredSentence]:
+    ) -> list[ScoredSentence]:
+        """Score the sentences of one passage (retrieved at `rank`), in text order."""
         sentences = self.index.sentences(passage.passage_id)
         if not sentences:
             return []

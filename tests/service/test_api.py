@@ -167,7 +167,14 @@ def test_unknown_and_traversal_passage_ids_are_404(client: TestClient) -> None:
 def test_sections_list_every_passage_once(client: TestClient, report_index: HybridIndex) -> None:
     chapters = client.get("/api/sections").json()["chapters"]
     listed = [pid for ch in chapters for s in ch["sections"] for pid in s["passage_ids"]]
-    assert listed == [p.passage_id for p in report_index.passages]
+    order = {p.passage_id: i for i, p in enumerate(report_index.passages)}
+    section_of = {p.passage_id: p.section for p in report_index.passages}
+    assert sorted(listed) == sorted(order)  # every passage exactly once
+    for chapter in chapters:
+        for section in chapter["sections"]:
+            ids = section["passage_ids"]
+            assert ids == sorted(ids, key=order.__getitem__)  # reading order within a §
+            assert {section_of[pid] for pid in ids} == {section["section"]}
     assert all(ch["title"] or ch["chapter"] for ch in chapters)
 
 
