@@ -4,6 +4,8 @@ Every measurement runs in a fresh Python process, so imports and the model load 
 user would see them:
 - ours, cold: empty embedding cache (`ingest_sources` + `build_index`, files written);
 - ours, warm: the same again with the cache the cold run filled (nothing is re-embedded);
+- ours, warm, torch: the warm build with MINUSMA_QUERY_ENCODER=torch, i.e. without the ONNX
+  export of the query encoder that the default (onnx) build writes: the export's cost;
 - LangChain's default recipe (index/baseline.py: RecursiveCharacterTextSplitter 1000/200,
   the same model, langchain_community FAISS): the recipe has no embedding cache, so its
   "warm" run is simply a second run (it embeds everything again).
@@ -21,8 +23,12 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNS = ("ours-cold", "ours-warm", "ours-warm-torch", "langchain-cold", "langchain-warm")
 
 _OURS = """
 import json, sys, time
@@ -32,7 +38,7 @@ from index.config import from_settings
 from index.store import build_index
 from ingest.pipeline import ingest_sources
 from service.settings import Settings
-settings = Settings(cache_dir=Path(sys.argv[2]))
+settings = Settings(cache_dir=Path(sys.argv[2]), query_encoder=sys.argv[3])
 config = from_settings(settings)
 t1 = time.perf_counter()
 passages = ingest_sources(list(settings.sources), max_tokens=config.max_passage_tokens)
@@ -41,7 +47,7 @@ manifest = build_index(passages, Path(sys.argv[1]), config=config)
 t3 = time.perf_counter()
 print(json.dumps({"imports_s": t1 - t0, "ingest_s": t2 - t1, "index_s": t3 - t2,
                   "total_s": t3 - t0, "units": len(passages),
-                  "embedded": manifest.counts["embedded"]}))
+                  "embedded": manifest.counts["embedded"], "query_encoder": sys.argv[3]}))
 """
 
 _LANGCHAIN = """
@@ -57,7 +63,7 @@ baseline = LangChainBaseline(list(settings.sources), config=config)
 t2 = time.perf_counter()
 print(json.dumps({"imports_s": t1 - t0, "ingest_s": None, "index_s": t2 - t1,
                   "total_s": t2 - t0, "units": len(baseline.chunks),
-                  "embedded": len(baseline.chunks)}))
+                  "embedded": len(baseline.chunks), "query_encoder": "torch"}))
 """
 
 
@@ -73,9 +79,10 @@ class BuildResult:
     total_s: float
     units: int  # passages (ours) or chunks (LangChain)
     embedded: int  # texts sent to the model
+    query_encoder: str  # "onnx": the build also wrote the ONNX export of the query encoder
 
 
-def _run(script: str, *args: str) -> dict[str, float]:
+def _run(script: str, *args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", script, *args],
         cwd=ROOT,
@@ -85,11 +92,11 @@ def _run(script: str, *args: str) -> dict[str, float]:
         env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
         timeout=1800,
     )
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
 
 
-def _result(recipe: str, cache: str, data: dict[str, float]) -> BuildResult:
+def _result(recipe: str, cache: str, data: dict[str, Any]) -> BuildResult:
     def rounded(key: str) -> float:
         return round(float(data[key]), 2)
 
@@ -102,6 +109,7 @@ def _result(recipe: str, cache: str, data: dict[str, float]) -> BuildResult:
         total_s=rounded("total_s"),
         units=int(data["units"]),
         embedded=int(data["embedded"]),
+        query_encoder=str(data["query_encoder"]),
     )
 
 
@@ -110,9 +118,10 @@ def measure(runs: list[str]) -> list[BuildResult]:
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
     results = []
     for run in runs:
-        recipe, cache = run.split("-")
+        recipe, cache, *encoder = run.split("-")
         if recipe == "ours":
-            data = _run(_OURS, str(work / "index"), str(work / "cache"))
+            mode = encoder[0] if encoder else Settings().query_encoder
+            data = _run(_OURS, str(work / "index"), str(work / "cache"), mode)
         else:
             data = _run(_LANGCHAIN)
         results.append(_result(recipe, cache, data))
@@ -124,8 +133,8 @@ def main() -> None:
     parser.add_argument(
         "--runs",
         nargs="+",
-        default=["ours-cold", "ours-warm", "langchain-cold", "langchain-warm"],
-        choices=["ours-cold", "ours-warm", "langchain-cold", "langchain-warm"],
+        default=list(RUNS),
+        choices=RUNS,
     )
     args = parser.parse_args()
     print(json.dumps([asdict(r) for r in measure(args.runs)], indent=1))

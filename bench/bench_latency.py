@@ -1,8 +1,9 @@
 """Search and ask latency, p50/p95, in process and over HTTP (one client, loopback).
 
 - in process: the engine the service builds (`service.engine.build_engine`), calling
-  `index.search(query, k=10)` and `answerer.answer(question)` directly, once with torch's
-  default thread count and once with one torch thread (on a busy machine the default's
+  `index.search(query, k=10)` and `answerer.answer(question)` directly: with the served
+  query encoder (onnx by default) and with torch on one thread beside it; in torch mode,
+  with torch's default thread count and with one thread (on a busy machine the default's
   spinning OpenMP threads cost far more than they give);
 - over HTTP: the real service (`minusma-qa serve`, one worker) with one keep-alive client
   sending POST /api/search and POST /api/ask one after another.
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
@@ -57,28 +59,46 @@ def _series(call: Callable[[str], object], texts: list[str]) -> Latency:
 
 
 def in_process(
-    index_dir: Path, searches: list[str], asks: list[str], *, torch_threads: int | None
+    index_dir: Path,
+    searches: list[str],
+    asks: list[str],
+    *,
+    encoder: Literal["onnx", "torch"],
+    torch_threads: int | None = None,
 ) -> list[LatencyResult]:
-    """Latency of the engine's calls, model loaded beforehand.
+    """Latency of the engine's calls with one query encoder, model loaded beforehand.
 
-    `torch_threads=None` keeps torch's default (one intra-op thread per core); 1 is what a
-    caller on a shared or multi-worker machine should set. A fresh engine per setting, so
-    the query-vector cache starts empty.
+    torch: `torch_threads=None` keeps torch's default (one intra-op thread per core); 1 is
+    what a caller on a shared or multi-worker machine should set. onnx runs one thread and
+    never imports torch. A fresh engine per setting, so the query-vector cache starts empty.
     """
+    if encoder == "onnx":
+        return _engine_series(index_dir, searches, asks, encoder=encoder, where="in process, onnx")
     import torch
 
     default = torch.get_num_threads()
     torch.set_num_threads(torch_threads or default)
     where = f"in process, torch threads {torch_threads or default}"
     try:
-        engine = build_engine(Settings(index_dir=index_dir))
-        engine.index.embed_query("warm-up before timing")
-        return [
-            LatencyResult("search", where, _series(lambda q: engine.index.search(q), searches)),
-            LatencyResult("ask", where, _series(engine.answerer.answer, asks)),
-        ]
+        return _engine_series(index_dir, searches, asks, encoder=encoder, where=where)
     finally:
         torch.set_num_threads(default)
+
+
+def _engine_series(
+    index_dir: Path,
+    searches: list[str],
+    asks: list[str],
+    *,
+    encoder: Literal["onnx", "torch"],
+    where: str,
+) -> list[LatencyResult]:
+    engine = build_engine(Settings(index_dir=index_dir, query_encoder=encoder))
+    engine.index.embed_query("warm-up before timing")
+    return [
+        LatencyResult("search", where, _series(lambda q: engine.index.search(q), searches)),
+        LatencyResult("ask", where, _series(engine.answerer.answer, asks)),
+    ]
 
 
 def over_http(index_dir: Path, searches: list[str], asks: list[str]) -> list[LatencyResult]:
@@ -105,11 +125,15 @@ def measure(index_dir: Path, *, n_searches: int = 200) -> list[LatencyResult]:
     """In-process and HTTP latency of search and ask."""
     searches = report_queries(index_dir, n=n_searches, seed=5)
     asks = gold_questions()
-    return (
-        in_process(index_dir, searches, asks, torch_threads=None)
-        + in_process(index_dir, searches, asks, torch_threads=1)
-        + over_http(index_dir, searches, asks)
-    )
+    if Settings().query_encoder == "onnx":  # the served encoder, and torch beside it
+        local = in_process(index_dir, searches, asks, encoder="onnx") + in_process(
+            index_dir, searches, asks, encoder="torch", torch_threads=1
+        )
+    else:
+        local = in_process(index_dir, searches, asks, encoder="torch") + in_process(
+            index_dir, searches, asks, encoder="torch", torch_threads=1
+        )
+    return local + over_http(index_dir, searches, asks)
 
 
 def main() -> None:

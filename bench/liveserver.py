@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +31,12 @@ class ServerError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class LiveServer:
-    """A started service: its process, base URL and how long it took to answer /health."""
+    """A started service: its process, base URL, time to answer /health, and its log."""
 
     process: subprocess.Popen[bytes]
     base_url: str
     ready_s: float
+    log_path: Path  # the service's stdout and stderr (uvicorn's log)
 
     @property
     def pid(self) -> int:
@@ -92,11 +93,20 @@ def stop(process: subprocess.Popen[bytes], *, timeout_s: float = 15.0) -> None:
 
 @contextmanager
 def live_server(
-    index_dir: Path, *, workers: int = 1, timeout_s: float = 120.0, **settings: str
+    index_dir: Path,
+    *,
+    workers: int = 1,
+    timeout_s: float = 120.0,
+    serve_args: Sequence[str] = (),
+    **settings: str,
 ) -> Iterator[LiveServer]:
-    """Start the service on a free port, yield once /health answers, always stop it."""
+    """Start the service on a free port, yield once /health answers, always stop it.
+
+    `serve_args` are extra `minusma-qa serve` options; `settings` become MINUSMA_* variables.
+    """
     port = free_port()
     command = [str(CLI), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    command.extend(serve_args)
     log = (Path(tempfile.mkdtemp(prefix="minusma-serve-")) / "serve.log").open("wb")
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -115,7 +125,7 @@ def live_server(
             log.flush()
             tail = Path(log.name).read_text(encoding="utf-8", errors="replace")[-2000:]
             raise ServerError(f"{exc}\n{tail}") from None
-        yield LiveServer(process, base_url, time.perf_counter() - start)
+        yield LiveServer(process, base_url, time.perf_counter() - start, Path(log.name))
     finally:
         stop(process)
         log.close()

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from service.settings import Settings
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
@@ -42,9 +44,9 @@ def bench_args(name: str, index_dir: Path, *, quick: bool) -> list[str]:
         "memory": index,
         "latency": [*index, "--searches", "100" if quick else "200"],
         "load": [*index, "--seconds", "5" if quick else "10"],
-        "build": ["--runs", "ours-cold", "ours-warm", "langchain-cold"]
+        "build": ["--runs", "ours-cold", "ours-warm", "ours-warm-torch", "langchain-cold"]
         if quick
-        else ["--runs", "ours-cold", "ours-warm", "langchain-cold", "langchain-warm"],
+        else [],  # every run
         "scale": [*index, "--factors", "1", "10", "100", "--queries", "50" if quick else "100"],
     }[name]
 
@@ -98,6 +100,7 @@ def machine() -> dict[str, str]:
         "torch threads": str(torch.get_num_threads()),
         "kernel": platform.release(),
         "commit": commit or "unknown",
+        "query encoder (served)": Settings().query_encoder,
     }
 
 
@@ -228,12 +231,14 @@ def detail_sections(results: dict[str, Any]) -> list[str]:
             "",
             "### Ingest + index, fresh process each (imports and model load included)",
             "",
-            "| recipe | cache | units | embedded | imports s | ingest s | index s | total s |",
-            "|---|---|---|---|---|---|---|---|",
+            "| recipe | cache | query encoder | units | embedded | imports s | ingest s | "
+            "index s | total s |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in results["build"]:
             out.append(
-                f"| {r['recipe']} | {r['cache']} | {r['units']} | {r['embedded']} | "
+                f"| {r['recipe']} | {r['cache']} | {r.get('query_encoder', '–')} | "
+                f"{r['units']} | {r['embedded']} | "
                 f"{r['imports_s']} | {_fmt(r['ingest_s'], 2)} | {r['index_s']} | "
                 f"{r['total_s']} |"
             )
@@ -241,7 +246,8 @@ def detail_sections(results: dict[str, Any]) -> list[str]:
             "",
             "Units: passages for ours, 1000-character chunks for LangChain's recipe. "
             "LangChain's default recipe has no embedding cache, so its warm run embeds "
-            "everything again.",
+            "everything again. Query encoder onnx: the build also exports the query encoder "
+            "to ONNX (index/onnx_encoder.py); the torch row is the same warm build without it.",
         ]
     if "scale" in results:
         out += [
@@ -288,8 +294,9 @@ SCALE_NOTE = (
 
 def render(results: dict[str, Any], info: dict[str, Any]) -> str:
     """The whole RESULTS.md."""
+    encoder = info["machine"].get("query encoder (served)", "torch")
     lines = [
-        "# Benchmark results",
+        f"# Benchmark results (served query encoder: {encoder})",
         "",
         f"Measured {info['date']} by `make bench` (`bench/run_all.py"
         f"{' --quick' if info['quick'] else ''}`) in {info['wall_s']:.0f} s.",
@@ -301,6 +308,15 @@ def render(results: dict[str, Any], info: dict[str, Any]) -> str:
             "count): figures are noisier and slower than on an idle machine.**"
             if max(info["load_before"][0], info["load_after"][0]) > float(info["machine"]["nproc"])
             else "."
+        ),
+        *(
+            [
+                "1-minute load average at the start of each bench: "
+                + ", ".join(f"{name} {load}" for name, load in info["bench_load"].items())
+                + "."
+            ]
+            if info.get("bench_load")
+            else []
         ),
         "",
         "## Targets",
@@ -320,7 +336,10 @@ def render(results: dict[str, Any], info: dict[str, Any]) -> str:
         "[docs/operations.md](../docs/operations.md#sizing-and-what-the-benchmarks-show).",
         "",
         "Rerun: `make bench` (or `.venv/bin/python bench/run_all.py --only load` for one "
-        "bench); raw figures are in `bench/out/results.json`.",
+        "bench); raw figures are in `bench/out/`. The other encoder's service benches: "
+        "`MINUSMA_QUERY_ENCODER=torch .venv/bin/python bench/run_all.py --only startup "
+        "memory latency load --out bench/RESULTS-torch.md` "
+        "([RESULTS-torch.md](RESULTS-torch.md)).",
         "",
     ]
     return "\n".join(lines)
@@ -338,8 +357,9 @@ def main() -> None:
         "--render-only", action="store_true", help="rewrite --out from bench/out/results.json"
     )
     args = parser.parse_args()
+    raw = OUT / ("results.json" if args.out == RESULTS else f"{args.out.stem}.json")
     if args.render_only:
-        saved = json.loads((OUT / "results.json").read_text(encoding="utf-8"))
+        saved = json.loads(raw.read_text(encoding="utf-8"))
         args.out.write_text(render(saved["results"], saved["info"]), encoding="utf-8")
         return
     index_dir = args.index_dir.resolve()
@@ -350,7 +370,9 @@ def main() -> None:
     load_before = [round(x, 2) for x in os.getloadavg()]
     results: dict[str, Any] = {}
     failures: dict[str, str] = {}
+    bench_load: dict[str, float] = {}
     for name in args.only:
+        bench_load[name] = round(os.getloadavg()[0], 2)
         print(f"bench {name} ...", flush=True)
         try:
             results[name], seconds = run_bench(name, index_dir, quick=args.quick)
@@ -366,10 +388,11 @@ def main() -> None:
         "machine": machine(),
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],
+        "bench_load": bench_load,
         "failures": failures,
     }
     OUT.mkdir(exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps({"info": info, "results": results}, indent=1))
+    raw.write_text(json.dumps({"info": info, "results": results}, indent=1))
     args.out.write_text(render(results, info), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     if failures:

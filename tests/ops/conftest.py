@@ -40,8 +40,21 @@ def _free_port() -> int:
 
 
 def copy_index(source: Path, target: Path) -> Path:
-    """A private copy of an index directory (tests may damage it)."""
-    shutil.copytree(source, target)
+    """A private copy of an index directory whose files are hard links where possible.
+
+    Linking keeps the many copies of the ~100 MB index cheap; a test that damages a file
+    must replace it, never write into it (see test_index_files.damage), or the damage
+    would reach the source index.
+    """
+
+    def link_or_copy(src: str, dst: str) -> object:
+        try:
+            os.link(src, dst)
+        except OSError:  # another filesystem
+            shutil.copy2(src, dst)
+        return dst
+
+    shutil.copytree(source, target, copy_function=link_or_copy)
     return target
 
 

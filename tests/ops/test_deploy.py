@@ -173,6 +173,16 @@ def test_compose_env_values_are_valid_settings(monkeypatch: pytest.MonkeyPatch) 
     assert settings.workers >= 1
 
 
+def test_container_serves_with_the_onnx_query_encoder_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MINUSMA_QUERY_ENCODER", raising=False)
+    env = compose()["services"]["app"]["environment"]
+    assert compose_default(env["MINUSMA_QUERY_ENCODER"]) == "onnx"
+    assert dockerfile_env().get("MINUSMA_QUERY_ENCODER", "onnx") == "onnx"
+    assert Settings().query_encoder == "onnx"  # what `make run` and the entry point get
+
+
 def test_compose_llm_profile_is_optional_and_wired_to_the_app() -> None:
     services = compose()["services"]
     assert "profiles" not in services["app"], "the app must start without a profile"

@@ -21,16 +21,21 @@ def index_files(index_dir: Path) -> list[str]:
 
 
 def damage(path: Path, how: str) -> None:
-    """Remove the file, empty it, or flip bytes in its middle (same length)."""
+    """Remove the file, empty it, or flip bytes in its middle (same length).
+
+    The damaged file replaces the original instead of being written into it: copies made
+    by `copy_index` share their files with the session's index (hard links).
+    """
+    data = bytearray(path.read_bytes())
+    path.unlink()
     if how == "removed":
-        path.unlink()
-    elif how == "emptied":
-        path.write_bytes(b"")
+        return
+    if how == "emptied":
+        data = bytearray()
     else:
-        data = bytearray(path.read_bytes())
         middle = len(data) // 2
         data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])
-        path.write_bytes(bytes(data))
+    path.write_bytes(bytes(data))
 
 
 def serve_in_process(

@@ -3,11 +3,13 @@
 Each trial starts a real rebuild of the report into a directory that already holds a
 working index, kills it with SIGKILL after a random delay, then checks that the index
 directory loads and answers a search (either the previous index, or the new one if the
-build had already finished). Half the trials use the warm embedding cache (a rebuild
-that never loads the model, so kills land in the write and swap phase), half start from an
-empty cache (kills land in the model load and embedding phase, and may hit the cache
-database mid-write). After all trials, a rebuild on the cache of the last killed cold
-build and one on the warm cache must succeed, and the service must serve the result.
+build had already finished), and that the killed build's temporary directory is gone
+(the load removes it: index/store.py `remove_stale_temp_dirs`). Half the trials use the
+warm embedding cache (a rebuild that never loads the model, so kills land in the write and
+swap phase), half start from an empty cache (kills land in the model load and embedding
+phase, and may hit the cache database mid-write). After all trials, a rebuild on the cache
+of the last killed cold build and one on the warm cache must succeed, and the service must
+serve the result.
 """
 
 from __future__ import annotations
@@ -99,7 +101,9 @@ def test_kill_9_during_rebuild_never_loses_the_index(
         manifest = check_serves(index_dir)
     assert kills >= KILLS_WANTED, "\n".join(log)
 
-    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index."))
+    # Every check_serves (load_index) removed the temporary directory the killed build left.
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index.tmp-"))
+    assert not leftovers, f"stale build directories survived a load: {leftovers}"
     assert interrupted_cache is not None, "no cold build was killed:\n" + "\n".join(log)
     timed_rebuild(index_dir, interrupted_cache)  # whatever the kill left in that cache
     check_serves(index_dir)
@@ -107,6 +111,7 @@ def test_kill_9_during_rebuild_never_loses_the_index(
     final = check_serves(index_dir)
     assert final != manifest, "the final rebuild did not replace the index"
     left_after = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index."))
+    assert not left_after, f"a finished rebuild left {left_after}"
     print(
         "\n".join(log),
         f"\nleftover temp dirs after kills: {leftovers}; after rebuild: "

@@ -2,7 +2,9 @@
 
 The clients mix the endpoints a browser session uses (ask, search, cite, a passage, health)
 with distinct texts cut from the report, so caches do not hide the work. The run is bounded
-in time (30 s of sending) and every request has a timeout.
+in time (30 s of sending) and every request has a timeout. The client pool keeps httpx's
+defaults (idle connections expire after 5 s); errors are never retried. STRESS_RUNS=N
+repeats the run N times on the same index; STRESS_WORKERS sets the worker processes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from service.commands import KEEP_ALIVE_S
 
 pytestmark = pytest.mark.stress
 
@@ -73,10 +77,12 @@ async def _run(base_url: str, work: tuple[list[str], list[str], list[str]]) -> C
     return outcomes
 
 
-def test_50_clients_for_30_seconds_without_errors(report_index_dir: Path) -> None:
+@pytest.mark.parametrize("run", range(int(os.environ.get("STRESS_RUNS", "1"))))
+def test_50_clients_for_30_seconds_without_errors(report_index_dir: Path, run: int) -> None:
+    """`run`: STRESS_RUNS repeats the whole test (a fresh server and new texts each time)."""
     workers = int(os.environ.get("STRESS_WORKERS", "1"))
     work = (
-        report_queries(report_index_dir, n=20_000),
+        report_queries(report_index_dir, n=20_000, seed=7 + run),
         gold_questions(),
         passage_ids(report_index_dir),
     )
@@ -87,7 +93,10 @@ def test_50_clients_for_30_seconds_without_errors(report_index_dir: Path) -> Non
         health = httpx.get(f"{server.base_url}/health", timeout=30)
     total = sum(outcomes.values())
     errors = {k: v for k, v in outcomes.items() if not k.endswith(" 200")}
-    print(f"{total} requests in {elapsed:.1f}s ({total / elapsed:.1f}/s): {dict(outcomes)}")
+    print(
+        f"run {run}: {total} requests in {elapsed:.1f}s ({total / elapsed:.1f}/s), "
+        f"server keep-alive timeout {KEEP_ALIVE_S}s: {dict(outcomes)}"
+    )
     assert total >= CLIENTS, "the clients barely ran"
     assert not errors, f"errors under load: {errors}"
     assert health.status_code == 200

@@ -1,0 +1,108 @@
+"""The served process in both query-encoder modes: onnx (the default) and torch.
+
+One real index of the report (built with the default settings, so it carries the ONNX
+export) is served twice by `minusma-qa serve`: once as configured by default and once with
+MINUSMA_QUERY_ENCODER=torch. Both must rank alike over HTTP; the onnx process must not
+load torch; and an idle keep-alive connection must outlive the 5 s that HTTP client pools
+such as httpx keep one (a server closing first races the client's next request).
+"""
+
+from __future__ import annotations
+
+import http.client
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.commands import KEEP_ALIVE_S
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from liveserver import LiveServer, live_server  # noqa: E402
+from workload import gold_questions, report_queries  # noqa: E402
+
+CLIENT_KEEPALIVE_S = 5.0  # httpx's default pool expiry, and uvicorn's default server timeout
+TOP_K = 10
+SCORE_TOLERANCE = 0.01  # fused scores of the same passage under the two encoders
+
+
+@pytest.fixture(scope="module")
+def onnx_server(report_index_dir: Path) -> Iterator[LiveServer]:
+    with live_server(report_index_dir, timeout_s=300) as server:  # default settings
+        yield server
+
+
+@pytest.fixture(scope="module")
+def torch_server(report_index_dir: Path) -> Iterator[LiveServer]:
+    with live_server(report_index_dir, timeout_s=300, query_encoder="torch") as server:
+        yield server
+
+
+def _queries(index_dir: Path) -> list[str]:
+    return gold_questions()[:12] + report_queries(index_dir, n=8, seed=11)
+
+
+def _ranking(server: LiveServer, query: str) -> list[tuple[str, float]]:
+    response = httpx.post(
+        f"{server.base_url}/api/search", json={"query": query, "top_k": TOP_K}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return [(hit["passage_id"], hit["score"]) for hit in response.json()["results"]]
+
+
+def _loaded_libraries(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text(encoding="utf-8", errors="replace")
+
+
+def test_onnx_is_the_default_and_the_index_carries_its_export(report_index_dir: Path) -> None:
+    assert Settings().query_encoder == "onnx"
+    assert (report_index_dir / "query_encoder.onnx").is_file()
+
+
+def test_onnx_and_torch_servers_rank_alike(
+    onnx_server: LiveServer, torch_server: LiveServer, report_index_dir: Path
+) -> None:
+    overlaps = []
+    for query in _queries(report_index_dir):
+        onnx, torch = _ranking(onnx_server, query), _ranking(torch_server, query)
+        assert onnx and torch, query
+        assert onnx[0][0] == torch[0][0], f"different best passage for {query!r}"
+        torch_scores = dict(torch)
+        shared = [(pid, score) for pid, score in onnx if pid in torch_scores]
+        overlaps.append(len(shared) / len(torch))
+        for pid, score in shared:
+            assert abs(score - torch_scores[pid]) <= SCORE_TOLERANCE, (query, pid)
+    assert sum(overlaps) / len(overlaps) >= 0.95, overlaps
+
+
+def test_the_onnx_server_never_loads_torch(
+    onnx_server: LiveServer, torch_server: LiveServer
+) -> None:
+    assert "libtorch_cpu" not in _loaded_libraries(onnx_server.pid)
+    assert "libtorch_cpu" in _loaded_libraries(torch_server.pid)  # the check can see torch
+
+
+def test_an_idle_connection_outlives_the_clients_keepalive(onnx_server: LiveServer) -> None:
+    assert KEEP_ALIVE_S > CLIENT_KEEPALIVE_S
+    host, port = onnx_server.base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", "/health")
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200
+        time.sleep(CLIENT_KEEPALIVE_S + 1.0)  # a client pool would now drop it first
+        # With a server timeout of 5 s the server has closed the connection by now and
+        # this raises RemoteDisconnected: the race the stress test saw as ReadErrors.
+        connection.request("GET", "/health")
+        second = connection.getresponse()
+        second.read()
+        assert second.status == 200
+    finally:
+        connection.close()
