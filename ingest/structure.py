@@ -527,7 +527,8 @@ class _Parser:
         """Text mode: a wide line after normal ones (a chapter introduction), or an indented
         line after a finished sentence, starts a new paragraph without a blank line."""
         if len(self.text(i)) > self.layout.wide and not self.is_wide(block):
-            return True
+            # ...unless it continues a sentence: "Met deze bijdrage," + "gericht op ..."
+            return not (self.text(i)[:1].islower() and not block.last_text.endswith(_TERMINAL))
         indented = self.lines[i].text[:1].isspace() and self.text(i)[:1].isupper()
         return not self.layout.hints and indented and block.last_text.endswith((".", "!", "?"))
 

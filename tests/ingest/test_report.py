@@ -115,3 +115,19 @@ def test_ids_unique_and_stable(report_passages: list[Passage]) -> None:
         (p.passage_id, p.text) for p in report_passages
     ]
     assert "4.3.4-p3" in ids and "2.1-fn-vi" in ids
+
+
+def test_no_paragraph_split_mid_sentence(report_passages: list[Passage]) -> None:
+    """A body passage that stops mid-sentence is never followed, in the same §, by one that
+    goes on in lower case: the layout (a wider line) must not cut a paragraph in two."""
+    split = [
+        (a.passage_id, b.passage_id)
+        for a, b in zip(report_passages, report_passages[1:], strict=False)
+        if a.kind is b.kind is PassageKind.BODY
+        and a.section == b.section
+        and not re.search(r"[.!?:;’”)\]]\s*\d*$", a.text)
+        and b.text[:1].islower()
+    ]
+    assert split == []
+    quote = next(p for p in report_passages if "368 militairen ondersteunt" in p.text)
+    assert "Met deze bijdrage, gericht op een militaire" in quote.text
