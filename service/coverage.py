@@ -11,10 +11,15 @@ some sentence of the top retrieved passages could satisfy the question's constra
   the question does not already contain (a count is a cardinal number that is not a year,
   a date, a chapter or table number, or - unless the question asks about time - a duration;
   a name that shares a word with the question is its subject, not its answer; a question
-  about a role - "commandant", "generaal" - wants a person's name: an initial and surname,
-  or capitalised words ending in a word rare in general language);
-- for a count, the thing counted ("hoeveel burgers"): the sentence with the number names it;
-- for a name, the sentence shares a term with the question;
+  about a role - "commandant", "generaal", or a compound ending in one such as
+  "politiecommissaris" - wants a person's name: an initial and surname, capitalised words
+  ending in a word rare in general language, or capitalised words that are all rare);
+- for a count, the thing counted ("hoeveel burgers", past inflected adjectives: "hoeveel
+  vrouwelijke Nederlandse agenten"): the sentence with the number names it; in an English
+  question only the counted words the (Dutch) report uses at all are required;
+- for a name, the sentence shares a term with the question; in a Dutch question about an
+  office ("welke minister"), the passage mentions that office (a president's name does not
+  answer a question about a minister);
 - the years the question pins down ("in 2015", not "sinds 2020" or "tussen 2014 en 2019"),
   which the passage of that sentence must mention;
 - in a Dutch question, no capitalised name the report never uses (not even with the same
@@ -78,9 +83,13 @@ _MONEY_WORDS = _words(
 _MONEY_OPENERS = _words("wat hoeveel hoe welk welke what which how")
 _NAME_ROLES = _words(
     "naam namen generaal kolonel commandant commandanten minister president premier "
-    "ambassadeur directeur voorzitter name names general colonel commander minister "
-    "president ambassador director chair chairman"
+    "ambassadeur directeur voorzitter commissaris bevelhebber bevel gezant "
+    "name names general colonel commander minister president ambassador director chair "
+    "chairman commissioner envoy"
 )
+ROLE_HEAD_MIN_CHARS = 5  # a compound ending in a role noun ("contingentscommandant")
+# Words that ask for a name without naming the office the answer holds.
+_NAME_NOUNS = _words("naam namen bevel name names")
 _COUNT_PHRASES = (("hoeveel",), ("how", "many"), ("hoe", "vaak"), ("how", "often"))
 _MONEY_PHRASES = (("how", "much"),)
 _DATE_PHRASES = (
@@ -114,11 +123,15 @@ _PINNING_WORDS = _words("in op van per during of")
 UNCOVERED_FACTOR = 0.0
 GENERAL_WORD_ZIPF = 6.0  # "mensen" 6.2, "people" 6.3; "personen" 5.1, "burgers" 4.8
 SURNAME_MAX_ZIPF = 3.0  # "Schuthof" 0, "Keita" 2.7; "Zaken" 5.3, "Commander" 4.5
+# A name whose every word is this rare is a person's, even when the surname is well known
+# from the news: "Amadou Toumani Touré" (3.1), "Dioncounda Traoré" (3.4); not "Kamp Castor"
+# ("kamp" 4.8) or "Directie Operaties" (4.0, 4.1).
+NAME_WORD_MAX_ZIPF = 3.6
 PREFIX_CHARS = 4  # a name shares its first letters with the report's spelling of it
 _POSSESSIVE = re.compile(r"['’]s?$")
 RANGE_LOOKBACK = 3  # "tot eind april 2022": the range word may stand a few words back
 
-_COUNTED = re.compile(r"\b(hoeveel|how\s+many)\s+(\S+)(?:\s+(\S+))?", re.IGNORECASE)
+_COUNTED = re.compile(r"\b(hoeveel|how\s+many)((?:\s+\S+){1,3})", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 _YEAR_RANGE = re.compile(
@@ -170,6 +183,7 @@ class Constraints:
     question_tokens: frozenset[str]  # lower-cased tokens: values the question already has
     unknown_names: tuple[str, ...] = ()  # names of the question the report never uses
     person: bool = False  # the question asks for a person (a role noun: "commandant")
+    roles: tuple[str, ...] = ()  # offices the answer's passage must mention (Dutch questions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,8 +247,27 @@ def _starts_with(tokens: Sequence[str], phrases: Iterable[tuple[str, ...]]) -> b
 def _asks_for_name(lead: Sequence[str]) -> bool:
     """ "Wat was de naam ...", "Welke Duitse generaal ...": a role or name noun near the start."""
     return lead[0] in {"wat", "welke", "welk", "what", "which"} and any(
-        t in _NAME_ROLES for t in lead[1:5]
+        is_role(t) for t in lead[1:5]
     )
+
+
+def is_role(token: str) -> bool:
+    """A role noun, or a Dutch compound ending in one ("politiecommissaris")."""
+    return _role_head(token.lower()) is not None
+
+
+def _role_head(word: str) -> str | None:
+    if word in _NAME_ROLES:
+        return word
+    heads = [r for r in _NAME_ROLES if len(r) >= ROLE_HEAD_MIN_CHARS and word.endswith(r)]
+    return max(heads, key=len) if heads else None
+
+
+def roles_of(question: str) -> tuple[str, ...]:
+    """The offices a who-question asks about ("minister", "commissaris" of
+    "politiecommissaris"): the person who answers it is named where the office is."""
+    heads = (_role_head(t.lower()) for t in _TOKEN.findall(question))
+    return tuple(dict.fromkeys(h for h in heads if h is not None and h not in _NAME_NOUNS))
 
 
 def question_years(question: str) -> tuple[str, ...]:
@@ -261,16 +294,20 @@ def _bounds_period(before: Sequence[str]) -> bool:
 
 
 def counted_words(question: str) -> str:
-    """The thing the question counts: the word after "hoeveel", or the one after that when
-    the first is an inflected Dutch adjective ("hoeveel Nederlandse militairen"); after
-    "how many", the next two words ("how many Dutch soldiers")."""
+    """The thing the question counts: the first word after "hoeveel" that is not an
+    inflected Dutch adjective ("hoeveel vrouwelijke Nederlandse agenten" -> "agenten");
+    after "how many", the next two words ("how many Dutch soldiers")."""
     match = _COUNTED.search(question)
     if match is None:
         return ""
-    opener, first, second = match.groups()
+    opener, rest = match.groups()
+    following = rest.split()
     if opener.lower().startswith("how"):
-        return " ".join(w for w in (first, second) if w)
-    return second if second and first.lower().endswith("e") else first
+        return " ".join(following[:2])
+    for word in following[:-1]:
+        if not word.lower().endswith("e"):
+            return word
+    return following[-1]
 
 
 def counts(text: str, *, durations: bool = False) -> list[str]:
@@ -333,15 +370,19 @@ def constraints_of(question: str, *, scorer: EvidenceScorer, language: str = "nl
     counted_tokens = [t.lower() for t in _TOKEN.findall(counted_text)]
     if not _TIME_WORDS.isdisjoint(counted_tokens) or all(map(_general, counted_tokens)):
         counted_text = ""  # "binnen hoeveel tijd", "hoeveel mensen": no one word to look for
+    counted = scorer.text_terms(counted_text)
+    if language != "nl":  # the report is Dutch: an English word it never uses names nothing
+        counted -= scorer.query_terms(counted_text).unknown
     years = question_years(question) if answer_type is not AnswerType.ANY else ()
     return Constraints(
         answer_type=answer_type,
         years=years,
-        counted=frozenset(scorer.text_terms(counted_text)),
+        counted=frozenset(counted),
         subject=frozenset(scorer.text_terms(_YEAR.sub(" ", question))),
         asks_time=not tokens.isdisjoint(_TIME_WORDS),
         question_tokens=tokens,
-        person=answer_type is AnswerType.NAME and not tokens.isdisjoint(_NAME_ROLES),
+        person=answer_type is AnswerType.NAME and any(map(is_role, tokens)),
+        roles=roles_of(question) if answer_type is AnswerType.NAME and language == "nl" else (),
         unknown_names=unknown_names(question, scorer=scorer) if language == "nl" else (),
     )
 
@@ -402,12 +443,17 @@ def has_value(sentence: str, constraints: Constraints) -> bool:
 
 
 def is_personal_name(name: str) -> bool:
-    """An initial before a surname, or capitalised words ending in one that is rare in
-    general Dutch and English (Arjan Schuthof, not Buitenlandse Zaken or Force Commander)."""
-    last = _TOKEN.findall(name)[-1]
+    """An initial before a surname, capitalised words ending in one that is rare in general
+    Dutch and English (Arjan Schuthof, not Buitenlandse Zaken or Force Commander), or
+    capitalised words that are all rare (Amadou Toumani Touré)."""
     if re.match(r"(?:[A-Z]\.\s?)+", name):
         return True
-    return max(zipf_frequency(last, "nl"), zipf_frequency(last, "en")) < SURNAME_MAX_ZIPF
+    rarity = [_zipf(word) for word in _TOKEN.findall(name)]
+    return rarity[-1] < SURNAME_MAX_ZIPF or (len(rarity) > 1 and max(rarity) < NAME_WORD_MAX_ZIPF)
+
+
+def _zipf(word: str) -> float:
+    return max(zipf_frequency(word, "nl"), zipf_frequency(word, "en"))
 
 
 def _asked(name: str, asked: frozenset[str]) -> bool:
@@ -428,6 +474,8 @@ def satisfies(
         constraints.subject
     ):
         return False  # a name in a sentence about something else
+    if not all(role in fold(passage_text) for role in constraints.roles):
+        return False  # a president's name does not answer a question about a minister
     return has_value(sentence, constraints)
 
 

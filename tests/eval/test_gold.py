@@ -268,3 +268,46 @@ def test_unanswerable_holdout_is_separate_and_well_formed(
         assert q["kind"] == "unanswerable" and q["evidence"] == [] and q["sections"] == []
         assert q["lang"] in {"nl", "en"} and q["question"].strip().endswith("?")
         assert q["question"].casefold() not in seen
+
+
+# --- constraint probe (issue 4: does the abstention check generalise?) ----------------
+
+
+@pytest.fixture(scope="module")
+def probe() -> list[dict[str, Any]]:
+    return _load("constraint_probe.jsonl")
+
+
+def test_constraint_probe_schema(
+    probe: list[dict[str, Any]], questions: list[dict[str, Any]], report: str
+) -> None:
+    """Answerable typed questions and near misses, written apart from the gold set."""
+    ids = [q["id"] for q in probe]
+    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"p\d{2}", i) for i in ids)
+    kinds = Counter(q["kind"] for q in probe)
+    assert kinds["unanswerable"] >= 15 and len(probe) - kinds["unanswerable"] >= 15
+    assert 4 <= sum(q["lang"] == "en" for q in probe) <= 10
+    seen = {q["question"].casefold() for q in questions}
+    words = normalize_words(report)
+    for q in probe:
+        assert q["question"].casefold() not in seen, q["id"]
+        assert q["lang"] in {"nl", "en"} and q["question"].strip().endswith("?"), q["id"]
+        assert all(SECTION.match(s) for s in q["sections"]), q["id"]
+        tokens = [normalize(t) for t in q["question"].split() if normalize(t)]
+        grams = {" ".join(tokens[i : i + 7]) for i in range(len(tokens) - 6)}
+        assert not [g for g in grams if f" {g} " in words], q["id"]
+        if q["kind"] == "unanswerable":
+            assert q["evidence"] == [] and q["sections"] == [], q["id"]
+        else:
+            assert 1 <= len(q["evidence"]) <= 3 and q["sections"], q["id"]
+
+
+def test_constraint_probe_evidence(probe: list[dict[str, Any]], report: str) -> None:
+    normalised_report = normalize(report)
+    for q in probe:
+        for evidence in q["evidence"]:
+            assert 40 <= len(evidence) <= 200, (q["id"], len(evidence))
+            assert evidence in report, (q["id"], evidence[:60])
+            assert normalised_report.count(normalize(evidence)) == 1, (q["id"], "not unique")
+            assert not re.search(r"\n[ \t\xa0]*\n", evidence), (q["id"], "spans a blank line")
+            assert not GLUED_ENDNOTE.search(evidence), (q["id"], GLUED_ENDNOTE.search(evidence))

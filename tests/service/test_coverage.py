@@ -144,6 +144,42 @@ def test_a_sentence_must_meet_the_years_the_counted_thing_and_the_subject() -> N
     )
 
 
+def test_the_counted_thing_skips_a_run_of_inflected_adjectives() -> None:
+    question = "Hoeveel vrouwelijke Nederlandse agenten waren er?"
+    assert coverage.counted_words(question) == "agenten"
+    assert coverage.counted_words("Hoeveel geld?") == "geld?"
+
+
+def test_a_personal_name_has_a_rare_surname_or_only_rare_words() -> None:
+    assert coverage.is_personal_name("Arjan Schuthof")
+    assert coverage.is_personal_name("Amadou Toumani Touré")  # "Touré" is known from the news
+    assert not coverage.is_personal_name("Kamp Castor")  # "kamp" is an ordinary word
+    assert not coverage.is_personal_name("Directie Operaties")
+    assert not coverage.is_personal_name("Force Commander")
+
+
+def test_roles_include_the_head_of_a_dutch_compound() -> None:
+    assert coverage.is_role("politiecommissaris") and coverage.is_role("contingentscommandant")
+    assert not coverage.is_role("ministerie") and not coverage.is_role("presidentsverkiezingen")
+    assert coverage.roles_of("Wie was de politiecommissaris van UNPOL?") == ("commissaris",)
+    assert coverage.roles_of("Wat was de naam van de commandant?") == ("commandant",)
+    assert coverage.roles_of("Wie voerde het bevel?") == ()  # asks for a name, names no office
+
+
+def test_a_person_must_be_named_where_the_asked_office_is() -> None:
+    minister = _constraints(
+        AnswerType.NAME,
+        "welke minister tekende het akkoord",
+        subject=frozenset({"akkoord"}),
+        person=True,
+        roles=("minister",),
+    )
+    sentence = "Het akkoord volgde op het vertrek van president Amadou Toumani Touré."
+    assert not coverage.satisfies(sentence, {"akkoord"}, sentence, minister)
+    passage = "Minister Amadou Toumani Touré tekende het akkoord."
+    assert coverage.satisfies(passage, {"akkoord"}, passage, minister)
+
+
 @pytest.fixture(scope="module")
 def scorer(report_index: HybridIndex) -> EvidenceScorer:
     return EvidenceScorer(report_index)
@@ -155,6 +191,15 @@ def test_names_the_report_never_uses_are_reported(scorer: EvidenceScorer) -> Non
     assert coverage.unknown_names("Wanneer kwamen de Britten in Gao?", scorer=scorer) == ()
     constraints = coverage.constraints_of("What did Germany do?", scorer=scorer, language="en")
     assert constraints.unknown_names == ()  # English names are not checked against Dutch text
+
+
+def test_english_counted_words_the_report_never_uses_are_not_required(
+    scorer: EvidenceScorer,
+) -> None:
+    english = "How many countries belong to the G5 Sahel?"
+    assert coverage.constraints_of(english, scorer=scorer, language="en").counted == frozenset()
+    dutch = "Hoeveel landen vormen de G5 Sahel?"
+    assert coverage.constraints_of(dutch, scorer=scorer, language="nl").counted
 
 
 def test_check_finds_satisfying_sentences_in_the_hits(
