@@ -54,7 +54,7 @@ from index.analysis import (
 )
 from index.cues import Language, answer_pattern, query_language
 from index.dense import DenseIndex
-from index.embed import MAX_QUERY_CHARS, Embedder
+from index.embed import MAX_QUERY_CHARS, Embedder, cache_identity
 from index.errors import IndexBuildError, IndexError_, IndexLoadError
 from index.glossary import QueryExpander, extract_glossary
 from index.models import (
@@ -444,14 +444,32 @@ def _sources(passages: Sequence[Passage]) -> tuple[SourceRecord, ...]:
 
 def _export_query_encoder(config: IndexConfig, out: Path) -> None:
     """The ONNX export the service embeds queries with (MINUSMA_QUERY_ENCODER=onnx or
-    onnx-int8: the export with its weights quantised to int8, see `quantize_query_encoder`)."""
-    from index.onnx_encoder import export_query_encoder, quantize_query_encoder
+    onnx-int8: the export with its weights quantised to int8, see `quantize_query_encoder`).
 
+    The export (~5-7 s) is kept in the cache directory under the model's identity, the
+    encoder kind and the exporter's versions, so a rebuild with the same model copies it.
+    """
     if not (Path(config.model) / "tokenizer.json").is_file():
         raise IndexBuildError(
-            f"MINUSMA_QUERY_ENCODER=onnx needs a local model folder with tokenizer.json, not "
-            f"{config.model!r}; use a local path or MINUSMA_QUERY_ENCODER=torch"
+            f"MINUSMA_QUERY_ENCODER={config.query_encoder} needs a local model folder with "
+            f"tokenizer.json, not {config.model!r}; use a local path or "
+            "MINUSMA_QUERY_ENCODER=torch"
         )
+    cached = _cached_export_path(config)
+    if cached is not None and cached.is_file():
+        shutil.copyfile(cached, out)
+        return
+    _export_onnx(config, out)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        shutil.copyfile(out, partial)
+        os.replace(partial, cached)  # readers never see a half-written export
+
+
+def _export_onnx(config: IndexConfig, out: Path) -> None:
+    from index.onnx_encoder import export_query_encoder, quantize_query_encoder
+
     if config.query_encoder != "onnx-int8":
         export_query_encoder(config.model, out)
         return
@@ -459,6 +477,20 @@ def _export_query_encoder(config: IndexConfig, out: Path) -> None:
     export_query_encoder(config.model, full)
     quantize_query_encoder(full, out)
     full.unlink()
+
+
+def _cached_export_path(config: IndexConfig) -> Path | None:
+    """Where the cache keeps this model's export, or None without a cache directory."""
+    if config.cache_dir is None:
+        return None
+    import onnx
+    import onnxruntime
+    import torch
+
+    versions = f"{torch.__version__}|{onnx.__version__}|{onnxruntime.__version__}"
+    identity = f"{cache_identity(config.model, config.model_label)}|{versions}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:24]
+    return Path(config.cache_dir) / "onnx" / f"{config.query_encoder}-{key}.onnx"
 
 
 def _checksums(directory: Path) -> dict[str, str]:

@@ -117,3 +117,19 @@ def test_serving_queries_from_an_onnx_index_never_imports_torch(
 def test_vectors_are_normalised(onnx_index_dir: Path, onnx_config: IndexConfig) -> None:
     vector = load_index(onnx_index_dir, config=onnx_config).embed_query(QUERIES[0])
     assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
+
+
+def test_a_rebuild_reuses_the_cached_export(
+    small_passages: list[Passage], small_config: IndexConfig, tmp_path: Path
+) -> None:
+    config = dataclasses.replace(small_config, query_encoder="onnx", cache_dir=tmp_path / "c")
+    build_index(small_passages, tmp_path / "a", config=config)
+    (cached,) = (tmp_path / "c" / "onnx").glob("onnx-*.onnx")
+    first = (tmp_path / "a" / QUERY_ENCODER_FILE).read_bytes()
+    assert cached.read_bytes() == first
+    cached.write_bytes(first + b"marker")  # a rebuild must copy the cache, not re-export
+    build_index(small_passages, tmp_path / "b", config=config)
+    assert (tmp_path / "b" / QUERY_ENCODER_FILE).read_bytes() == first + b"marker"
+    int8 = dataclasses.replace(config, query_encoder="onnx-int8")  # another kind, own entry
+    build_index(small_passages, tmp_path / "d", config=int8)
+    assert len(list((tmp_path / "c" / "onnx").glob("*.onnx"))) == 2
