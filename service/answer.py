@@ -181,6 +181,7 @@ class Retrieval:
     terms: QueryTerms
     scored: list[ScoredSentence]
     confidence: float
+    constraints: coverage.Constraints  # what the question asks for (service/coverage.py)
 
 
 def detect_language(text: str) -> Language:
@@ -525,7 +526,9 @@ class Answerer:
         confidence = (
             answer_confidence(scored, terms) * MISSING_NUMBER_FACTOR ** len(absent) * covered.factor
         )
-        return Retrieval(query, hits[:top_k], vector, terms, scored, confidence)
+        return Retrieval(
+            query, hits[:top_k], vector, terms, scored, confidence, covered.constraints
+        )
 
     def answer(
         self,
@@ -563,19 +566,16 @@ class Answerer:
         language = detect_language(question)
         if self.abstains(retrieval):
             return self.abstention(question, retrieval)
-        chosen = self.choose(question, retrieval, language=language)
+        chosen = self.choose(question, retrieval)
         text, citations = compose(merge_adjacent(chosen))
         if not citations:
             return self.abstention(question, retrieval)
         return Answer(text, True, citations, retrieval.hits, language, retrieval.confidence)
 
-    def choose(
-        self, question: str, retrieval: Retrieval, *, language: Language
-    ) -> list[ScoredSentence]:
+    def choose(self, question: str, retrieval: Retrieval) -> list[ScoredSentence]:
         """The answer's sentences: ranked for the question, then selected."""
-        constraints = coverage.constraints_of(question, scorer=self.scorer, language=language)
         candidates = self.candidates_for(question, retrieval)
-        ranked = rank_for_question(question, candidates, constraints=constraints)
+        ranked = rank_for_question(question, candidates, constraints=retrieval.constraints)
 
         def follow(s: ScoredSentence) -> ScoredSentence | None:
             return self.first_of_next_passage(s, retrieval)

@@ -38,12 +38,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from wordfreq import zipf_frequency
 
 from index.analysis import fold
 from ingest.models import Passage, PassageKind
+from service.evidence import WORD_PREFIX_CHARS, WORD_TOKEN
 
 if TYPE_CHECKING:
     from index.models import Hit
@@ -127,12 +127,11 @@ SURNAME_MAX_ZIPF = 3.0  # "Schuthof" 0, "Keita" 2.7; "Zaken" 5.3, "Commander" 4.
 # from the news: "Amadou Toumani Touré" (3.1), "Dioncounda Traoré" (3.4); not "Kamp Castor"
 # ("kamp" 4.8) or "Directie Operaties" (4.0, 4.1).
 NAME_WORD_MAX_ZIPF = 3.6
-PREFIX_CHARS = 4  # a name shares its first letters with the report's spelling of it
 _POSSESSIVE = re.compile(r"['’]s?$")
 RANGE_LOOKBACK = 3  # "tot eind april 2022": the range word may stand a few words back
 
 _COUNTED = re.compile(r"\b(hoeveel|how\s+many)((?:\s+\S+){1,3})", re.IGNORECASE)
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_TOKEN = WORD_TOKEN
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 _YEAR_RANGE = re.compile(
     r"\b(?:tussen|between|van|from)\s+(1[89]\d\d|20\d\d)\s+(?:en|and|tot|to|until)\s+"
@@ -399,29 +398,13 @@ def unknown_names(question: str, *, scorer: EvidenceScorer) -> tuple[str, ...]:
     Only for questions in the report's language: an English question names Germany where
     the report says Duitsland.
     """
-    prefixes = _report_prefixes(scorer)
     tokens = _TOKEN.findall(question)[1:]
     return tuple(
         token
         for token in dict.fromkeys(tokens)
-        if token[0].isupper() and fold(_POSSESSIVE.sub("", token))[:PREFIX_CHARS] not in prefixes
+        if token[0].isupper()
+        and fold(_POSSESSIVE.sub("", token))[:WORD_PREFIX_CHARS] not in scorer.word_prefixes
     )
-
-
-_PREFIX_CACHE: WeakKeyDictionary[EvidenceScorer, frozenset[str]] = WeakKeyDictionary()
-
-
-def _report_prefixes(scorer: EvidenceScorer) -> frozenset[str]:
-    """The first PREFIX_CHARS letters of every word the report uses (computed once per index)."""
-    cached = _PREFIX_CACHE.get(scorer)
-    if cached is None:
-        cached = frozenset(
-            word[:PREFIX_CHARS]
-            for passage in scorer.index.passages
-            for word in _TOKEN.findall(fold(passage.text))
-        )
-        _PREFIX_CACHE[scorer] = cached
-    return cached
 
 
 def has_value(sentence: str, constraints: Constraints) -> bool:

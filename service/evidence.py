@@ -8,6 +8,7 @@ analyser: stems and compound parts), so Dutch morphology and rare names both cou
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from wordfreq import zipf_frequency
 
-from index.analysis import words
+from index.analysis import fold, words
 from index.models import Hit, Sentence
 from ingest.models import Passage
 
@@ -34,6 +35,8 @@ PASSAGE_WEIGHT = 0.5
 COMMON_ZIPF = 6.0  # words this frequent in general language carry (almost) no weight
 ZIPF_SPAN = 3.0  # ... and words of Zipf 3 or rarer carry full weight
 MIN_INFORMATIVENESS = 0.1
+WORD_PREFIX_CHARS = 4  # a name shares its first letters with the report's spelling of it
+WORD_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)  # words, "IPO's" whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,12 @@ class EvidenceScorer:
             p.passage_id: [set(index.analyze(s.text)) for s in index.sentences(p.passage_id)]
             for p in index.passages
         }
+        # the first letters of every word of the report, folded ("brit" for Britse)
+        self.word_prefixes = frozenset(
+            word[:WORD_PREFIX_CHARS]
+            for p in index.passages
+            for word in WORD_TOKEN.findall(fold(p.text))
+        )
 
     def query_terms(self, text: str) -> QueryTerms:
         """The analysed terms of `text`, weighted by idf in the report times how informative

@@ -178,7 +178,8 @@ def test_a_sentence_that_announces_brings_the_next_passage_when_it_ends_its_own(
     terms = scorer.query_terms(announcing.text)
     own = scorer.score_passage(passage, 1, vector, terms)
     lead = own[-1]
-    retrieval = Retrieval(announcing.text, [], vector, terms, [lead], 1.0)
+    constraints = coverage.constraints_of(announcing.text, scorer=scorer)
+    retrieval = Retrieval(announcing.text, [], vector, terms, [lead], 1.0, constraints)
     answerer = Answerer(report_index, scorer, abstain_threshold=0.0)
     chosen = select_sentences(
         [lead], max_sentences=4, follow=lambda s: answerer.first_of_next_passage(s, retrieval)
