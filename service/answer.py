@@ -28,7 +28,14 @@ from index.models import Hit
 from ingest.models import Passage, PassageKind
 from service import coverage
 from service.cite import is_verbatim
-from service.evidence import DENSE_WEIGHT, EvidenceScorer, QueryTerms, ScoredSentence, jaccard
+from service.evidence import (
+    DENSE_WEIGHT,
+    EvidenceScorer,
+    QueryTerms,
+    ScoredSentence,
+    jaccard,
+    speaks_of_recommendations,
+)
 from service.generative import NOT_CONFIGURED, generate
 
 if TYPE_CHECKING:
@@ -108,10 +115,6 @@ ANSWER_TYPE_BONUS = 0.15
 _SUMMARY_CUE = re.compile(
     r"\b(?:conclu|samenvat|summar|slotbeschouw)\w*|\bvat\b.*\bsamen\b|\bin (?:het )?kort\b"
     r"|\bin (?:short|brief)\b|\b(?:belangrijkste|main|key) (?:bevindingen|findings)\b",
-    re.IGNORECASE,
-)
-_RECOMMENDATION_CUE = re.compile(
-    r"\b(?:aanbevel|recommend|advise|adviseer)\w*|\b(?:raadt?|beveelt)\b.*\baan\b",
     re.IGNORECASE,
 )
 _CHAPTER_REFERENCE = re.compile(r"\b(?:hoofdstuk|chapter)\s+(\d+)\b", re.IGNORECASE)
@@ -276,7 +279,7 @@ def asks_summary(question: str) -> bool:
 
 def asks_recommendation(question: str) -> bool:
     """Does the question ask for the report's recommendations?"""
-    return bool(_RECOMMENDATION_CUE.search(question))
+    return speaks_of_recommendations(question)
 
 
 def chapters_named(question: str) -> set[str]:

@@ -28,7 +28,7 @@ from index.analysis import fold, words
 from index.models import Hit
 from ingest.models import Passage, PassageKind
 from ingest.sentences import split_sentences
-from service.evidence import EvidenceScorer, QueryTerms, informativeness
+from service.evidence import EvidenceScorer, QueryTerms, informativeness, speaks_of_recommendations
 
 if TYPE_CHECKING:
     from index.store import HybridIndex
@@ -58,8 +58,6 @@ SUPPORT_WEIGHTS = (0.5, 0.25, 0.25)
 VERDICT_DEPTH = 3  # the verdict weighs this many matches, whatever top_k the caller asks for
 MIN_PREFIX = 4  # a soft match shares at least this many leading characters ...
 PREFIX_SHARE = 0.5  # ... and at least this share of the longer word
-# The claim says the report recommends something (generic Dutch/English wording).
-_RECOMMENDS = re.compile(r"\b(recommend\w*|aanbevel\w*|beveelt|bevelen|aanbevolen)\b", re.I)
 _NUMBER = re.compile(r"\d+")
 
 Verdict = Literal["supported", "partial", "not_found"]
@@ -348,7 +346,7 @@ class ClaimChecker:
             vector=self.index.embed_query(claim),
             terms=self.scorer.query_terms(claim),
             soft=self._soft.terms(claim),
-            recommends=bool(_RECOMMENDS.search(fold(claim))),
+            recommends=speaks_of_recommendations(fold(claim)),
         )
 
     def _candidates(self, claim: _Claim, hits: Sequence[Hit]) -> list[_Candidate]:

@@ -36,6 +36,14 @@ COMMON_ZIPF = 6.0  # words this frequent in general language carry (almost) no w
 ZIPF_SPAN = 3.0  # ... and words of Zipf 3 or rarer carry full weight
 MIN_INFORMATIVENESS = 0.1
 WORD_PREFIX_CHARS = 4  # a name shares its first letters with the report's spelling of it
+# Text about the report's recommendations ("Welke aanbevelingen ...", "Wat raadt IOB aan",
+# "IOB beveelt aan ...", "the report recommends"): generic Dutch/English wording, shared by
+# the answerer (questions) and the citation lookup (claims).
+_RECOMMENDATION_CUE = re.compile(
+    r"\b(?:aanbevel|aanbevol|recommend|advise|adviseer)\w*|\b(?:beveelt|bevelen)\b"
+    r"|\braadt?\b.*\baan\b",
+    re.IGNORECASE,
+)
 WORD_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)  # words, "IPO's" whole
 
 
@@ -79,6 +87,11 @@ class ScoredSentence:
     position: int  # index of the sentence within its passage
     vector: np.ndarray
     terms: frozenset[str]
+
+
+def speaks_of_recommendations(text: str) -> bool:
+    """Does `text` (a question or a claim) speak of the report's recommendations?"""
+    return bool(_RECOMMENDATION_CUE.search(text))
 
 
 class EvidenceScorer:

@@ -16,7 +16,7 @@ from service.answer import (
     is_conclusion,
     is_signpost,
 )
-from service.evidence import EvidenceScorer
+from service.evidence import EvidenceScorer, speaks_of_recommendations
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,14 @@ def test_summary_and_recommendation_questions_are_recognised() -> None:
     assert asks_recommendation("Wat raadt IOB aan voor toekomstige missies?")
     assert asks_recommendation("What does the report recommend for police contributions?")
     assert not asks_recommendation("Wanneer werd de missie opgericht?")
+
+
+def test_claims_and_questions_share_one_recommendation_cue() -> None:
+    # the citation lookup reads claims with the same cue as the answerer reads questions
+    assert speaks_of_recommendations("IOB beveelt een langere rotatietijd aan.")
+    assert speaks_of_recommendations("het rapport adviseert heldere afspraken")
+    assert speaks_of_recommendations("The report recommends clearer goals.")
+    assert not speaks_of_recommendations("De Raad van State gaf advies over de missie.")
 
 
 def test_named_chapters_and_signposts_are_recognised() -> None:
