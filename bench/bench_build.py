@@ -6,6 +6,9 @@ user would see them:
 - ours, warm: the same again with the cache the cold run filled (nothing is re-embedded);
 - ours, warm, torch: the warm build with MINUSMA_QUERY_ENCODER=torch, i.e. without the ONNX
   export of the query encoder that the default (onnx) build writes: the export's cost;
+- ours, cold, torch: a cold build with MINUSMA_QUERY_ENCODER=torch, which embeds the
+  report with torch instead of the model's float ONNX export (the default embeds with
+  onnxruntime on all cores: the difference is the runtime's, the vectors are the same);
 - LangChain's default recipe (index/baseline.py: RecursiveCharacterTextSplitter 1000/200,
   the same model, langchain_community FAISS): the recipe has no embedding cache, so its
   "warm" run is simply a second run (it embeds everything again).
@@ -28,7 +31,14 @@ from typing import Any
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = ("ours-cold", "ours-warm", "ours-warm-torch", "langchain-cold", "langchain-warm")
+RUNS = (
+    "ours-cold",
+    "ours-warm",
+    "ours-warm-torch",
+    "ours-cold-torch",
+    "langchain-cold",
+    "langchain-warm",
+)
 
 _OURS = """
 import json, sys, time
@@ -114,14 +124,18 @@ def _result(recipe: str, cache: str, data: dict[str, Any]) -> BuildResult:
 
 
 def measure(runs: list[str]) -> list[BuildResult]:
-    """The named runs, in order (a warm run of ours reuses the cache of the cold run)."""
+    """The named runs, in order (a cold run of ours starts with an empty cache; a warm run
+    reuses the cache of the cold run before it)."""
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
     results = []
-    for run in runs:
+    cache_dir = work / "cache-0"
+    for number, run in enumerate(runs):
         recipe, cache, *encoder = run.split("-")
         if recipe == "ours":
             mode = encoder[0] if encoder else Settings().query_encoder
-            data = _run(_OURS, str(work / "index"), str(work / "cache"), mode)
+            if cache == "cold":
+                cache_dir = work / f"cache-{number}"
+            data = _run(_OURS, str(work / "index"), str(cache_dir), mode)
         else:
             data = _run(_LANGCHAIN)
         results.append(_result(recipe, cache, data))

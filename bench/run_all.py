@@ -44,7 +44,14 @@ def bench_args(name: str, index_dir: Path, *, quick: bool) -> list[str]:
         "memory": index,
         "latency": [*index, "--searches", "100" if quick else "200"],
         "load": [*index, "--seconds", "5" if quick else "10"],
-        "build": ["--runs", "ours-cold", "ours-warm", "ours-warm-torch", "langchain-cold"]
+        "build": [
+            "--runs",
+            "ours-cold",
+            "ours-warm",
+            "ours-warm-torch",
+            "ours-cold-torch",
+            "langchain-cold",
+        ]
         if quick
         else [],  # every run
         "scale": [*index, "--factors", "1", "10", "100", "--queries", "50" if quick else "100"],

@@ -2,6 +2,9 @@
 
 The model is loaded lazily and once per process (`_load_model` is cached by name), so a
 rebuild whose texts are all in the cache never imports torch or loads the model at all.
+With a `document_encoder` (the model's float ONNX export, which an index serving queries by
+ONNX carries anyway) documents are embedded by onnxruntime on all cores instead: the same
+vectors (cosine > 0.99999) in about half the time.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,8 +136,13 @@ class Embedder:
         passage_prefix: str = "",
         cache_dir: Path | None = None,
         query_encoder_path: Path | None = None,
+        document_encoder: Callable[[], Path] | None = None,
     ) -> None:
+        """`document_encoder`, when given, returns the model's float ONNX export (called
+        only when some text is not in the cache) and documents are embedded with it."""
         self.model_name = model
+        self._document_encoder_path = document_encoder
+        self._document_encoder: OnnxQueryEncoder | None = None
         # With an ONNX export, queries are embedded without torch (see index/onnx_encoder.py).
         self.query_encoder_path = query_encoder_path
         self._query_encoder: OnnxQueryEncoder | None = None
@@ -159,7 +167,7 @@ class Embedder:
         prefixed = [self.passage_prefix + t for t in texts]
         if self._cache_path is None:
             self.embedded += len(prefixed)
-            return self._encode(prefixed)
+            return self._encode_documents(prefixed)
         cache = EmbeddingCache(
             self._cache_path, model_label=cache_identity(self.model_name, self.model_label)
         )
@@ -187,7 +195,7 @@ class Embedder:
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         self.cache_hits += len(texts) - sum(1 for k in keys if k not in found)
         if missing:
-            vectors = self._encode([t for _, t in missing])
+            vectors = self._encode_documents([t for _, t in missing])
             self.embedded += len(missing)
             new = {key: vec for (key, _), vec in zip(missing, vectors, strict=True)}
             cache.put_many(new)
@@ -195,6 +203,20 @@ class Embedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _encode_documents(self, texts: list[str]) -> np.ndarray:
+        if self._document_encoder_path is None or not texts:
+            return self._encode(texts)
+        if self._document_encoder is None:
+            from index.onnx_encoder import OnnxQueryEncoder
+
+            self._document_encoder = OnnxQueryEncoder(
+                self._document_encoder_path(),
+                Path(self.model_name) / "tokenizer.json",
+                threads=len(os.sched_getaffinity(0)),
+                batch_size=16,  # measured on the report: 16 < 32 < 64 s for its sentences
+            )
+        return self._document_encoder.encode(texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = get_model(self.model_name)

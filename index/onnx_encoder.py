@@ -1,9 +1,15 @@
-"""An ONNX query encoder for a sentence-transformers folder: no torch, no transformers at run time.
+"""An ONNX encoder for a sentence-transformers folder: no torch, no transformers at run time.
 
 `export_query_encoder` (needs torch and transformers, run once at build time) writes the
-model's transformer as ONNX; `OnnxQueryEncoder` then embeds queries with tokenizers,
-onnxruntime and numpy only (mean pooling over the attention mask, then L2 normalisation),
-which is what the served process needs to embed one short question per request.
+model's transformer as ONNX; `OnnxQueryEncoder` then embeds texts with tokenizers,
+onnxruntime and numpy only (the model's own pooling — mean, CLS or max over the attention
+mask, read from its folder — then L2 normalisation). The served process embeds one short
+question per request with it (one thread); the index build embeds the report's sentences with
+the float export on all cores, about twice as fast as torch for the same vectors.
+
+Only models made of a Transformer, a Pooling and optionally a Normalize module can be
+reproduced this way; `pooling_mode` refuses any other (a Dense layer, say) with a message
+naming MINUSMA_QUERY_ENCODER=torch.
 """
 
 from __future__ import annotations
@@ -28,8 +34,60 @@ OUTPUT_NAME = "last_hidden_state"
 DEFAULT_MAX_SEQ_LENGTH = 512
 
 
+_REPRODUCED_MODULES = ("Transformer", "Pooling", "Normalize")  # class names in modules.json
+POOLING_MODES = ("mean", "cls", "max")
+
+
 class OnnxEncoderError(EmbeddingError):
     """The ONNX query encoder cannot be exported, loaded or run."""
+
+
+def pooling_mode(model_folder: Path) -> str:
+    """How the sentence-transformers model in `model_folder` pools token vectors.
+
+    One of POOLING_MODES, read from modules.json and the Pooling module's config.json; a
+    folder without modules.json is a plain transformer, which sentence-transformers mean-pools.
+    Raises OnnxEncoderError for a model whose modules the ONNX encoder would not reproduce.
+    """
+    modules_file = Path(model_folder) / "modules.json"
+    if not modules_file.is_file():
+        return "mean"
+    modules = json.loads(modules_file.read_text(encoding="utf-8"))
+    kinds = [str(m.get("type", "")) for m in modules]
+    others = sorted(
+        {k for k in kinds if not k.startswith("sentence_transformers.")}
+        | {k for k in kinds if k.rsplit(".", 1)[-1] not in _REPRODUCED_MODULES}
+    )
+    pooling = [m for m, k in zip(modules, kinds, strict=True) if k.endswith(".Pooling")]
+    if others or len(pooling) != 1:
+        found = ", ".join(others) if others else f"{len(pooling)} Pooling modules"
+        raise OnnxEncoderError(
+            f"the ONNX encoder reproduces Transformer + Pooling + Normalize models only, and "
+            f"{model_folder} has {found}; set MINUSMA_QUERY_ENCODER=torch"
+        )
+    config_file = Path(model_folder) / str(pooling[0].get("path", "")) / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+    modes = _pooling_modes(config)
+    if len(modes) != 1 or modes[0] not in POOLING_MODES:
+        raise OnnxEncoderError(
+            f"the ONNX encoder pools by {'/'.join(POOLING_MODES)} only, and {config_file} asks "
+            f"for {'+'.join(modes)}; set MINUSMA_QUERY_ENCODER=torch"
+        )
+    return modes[0]
+
+
+def _pooling_modes(config: dict[str, Any]) -> list[str]:
+    """The modes a Pooling config.json asks for: `pooling_mode` (a name or a list, written by
+    sentence-transformers >= 6) or the older `pooling_mode_*` flags; mean when it names none."""
+    named = config.get("pooling_mode")
+    if isinstance(named, str):
+        return [named]
+    if isinstance(named, list) and named:
+        return [str(m) for m in named]
+    flags = [k for k, v in config.items() if k.startswith("pooling_mode_") and v is True]
+    legacy = {"pooling_mode_cls_token": "cls", "pooling_mode_mean_tokens": "mean"}
+    legacy["pooling_mode_max_tokens"] = "max"
+    return [legacy.get(k, k.removeprefix("pooling_mode_")) for k in flags] or ["mean"]
 
 
 def export_query_encoder(model_path: str, out: Path) -> None:
@@ -48,6 +106,7 @@ def export_query_encoder(model_path: str, out: Path) -> None:
             f"{model_path!r} is not a local transformer folder (no config.json); pass the "
             "folder of a sentence-transformers model, e.g. packaged_model_path()"
         )
+    pooling_mode(folder)  # refuse a model the encoder would not reproduce, before exporting
     model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
     model.eval()
     wrapper = _last_hidden_state_module(model)
@@ -128,20 +187,34 @@ class OnnxQueryEncoder:
     """Embeds texts with an exported transformer: tokenizers + onnxruntime + numpy."""
 
     def __init__(
-        self, onnx_path: Path, tokenizer_json: Path, *, max_length: int | None = None
+        self,
+        onnx_path: Path,
+        tokenizer_json: Path,
+        *,
+        max_length: int | None = None,
+        threads: int = 1,
+        batch_size: int = 32,
     ) -> None:
         """Load the graph and the tokenizer.
 
         Args:
             onnx_path: the file written by `export_query_encoder`.
-            tokenizer_json: the model folder's tokenizer.json.
+            tokenizer_json: the model folder's tokenizer.json (the folder also gives the
+                pooling mode, see `pooling_mode`).
             max_length: tokens per text, special tokens included; default the model's
                 max_seq_length read from sentence_bert_config.json next to tokenizer_json.
+            threads: onnxruntime intra-op threads (1 for a served process answering many
+                requests at once; the cores available for a one-off batch job).
+            batch_size: texts per run; longer inputs are sorted by length first, so a
+                batch pads to similar lengths.
         """
-        limit = max_length or max_seq_length(Path(tokenizer_json).parent)
+        folder = Path(tokenizer_json).parent
+        self._pooling = pooling_mode(folder)
+        limit = max_length or max_seq_length(folder)
         self._tokenizer = _load_tokenizer(Path(tokenizer_json), max_length=limit)
-        self._session = _load_session(Path(onnx_path))
+        self._session = _load_session(Path(onnx_path), threads=threads)
         self._input_names = {i.name for i in self._session.get_inputs()}
+        self._batch_size = max(1, batch_size)
 
     @property
     def dimension(self) -> int:
@@ -152,6 +225,16 @@ class OnnxQueryEncoder:
         """(n, dim) L2-normalised float32 vectors, like SentenceTransformer.encode."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= self._batch_size:
+            return self._encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
@@ -167,7 +250,7 @@ class OnnxQueryEncoder:
                 f"ONNX query encoder failed ({type(exc).__name__}: {exc}); re-export it "
                 "with export_query_encoder"
             ) from exc
-        return _normalise(_mean_pool(np.asarray(hidden), feeds["attention_mask"]))
+        return _normalise(_pool(np.asarray(hidden), feeds["attention_mask"], self._pooling))
 
 
 def _load_tokenizer(path: Path, *, max_length: int) -> Tokenizer:
@@ -189,11 +272,11 @@ def _load_tokenizer(path: Path, *, max_length: int) -> Tokenizer:
     return tokenizer
 
 
-def _load_session(path: Path) -> onnxruntime.InferenceSession:
+def _load_session(path: Path, *, threads: int) -> onnxruntime.InferenceSession:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = max(1, threads)
     options.inter_op_num_threads = 1
     try:
         return onnxruntime.InferenceSession(
@@ -206,10 +289,16 @@ def _load_session(path: Path) -> onnxruntime.InferenceSession:
         ) from exc
 
 
-def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    weights = mask[:, :, None].astype(np.float32)
-    summed = (hidden.astype(np.float32) * weights).sum(axis=1)
-    return summed / np.clip(weights.sum(axis=1), 1e-9, None)
+def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """sentence-transformers' Pooling over the tokens the attention mask keeps."""
+    hidden = hidden.astype(np.float32)
+    if mode == "cls":
+        return hidden[:, 0]
+    keep = mask[:, :, None].astype(np.float32)
+    if mode == "max":
+        return np.where(keep > 0, hidden, -1e9).max(axis=1)
+    summed = (hidden * keep).sum(axis=1)
+    return summed / np.clip(keep.sum(axis=1), 1e-9, None)
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -80,6 +80,7 @@ logger = logging.getLogger(__name__)
 PASSAGE_VECTORS = "sentence-mean+title"
 TITLE_WEIGHT = 0.3
 QUERY_ENCODER_FILE = "query_encoder.onnx"
+_SCRATCH = ".scratch"  # in the temporary build directory, removed before the checksums
 ONNX_ENCODERS = ("onnx", "onnx-int8")  # query encoders served from QUERY_ENCODER_FILE
 
 # Hybrid fusion (see `HybridIndex._fuse`): candidates are the top CANDIDATES of each
@@ -138,10 +139,17 @@ def build_index(
     with _locked_temp_dir(index_dir) as tmp:
         try:
             reporter = _Reporter(progress=progress, callback=on_progress)
-            embedder = _embedder(config)
+            exports = _OnnxExports(config, scratch=tmp / _SCRATCH)
+            embedder = _embedder(config, exports=exports)
             built = _compute(passages, embedder, reporter)
             manifest = _write(
-                tmp, passages, built, config=config, embedder=embedder, started=started
+                tmp,
+                passages,
+                built,
+                config=config,
+                embedder=embedder,
+                started=started,
+                exports=exports,
             )
             _swap_into_place(tmp, index_dir)
         except BaseException:
@@ -297,7 +305,9 @@ def _recover(index_dir: Path) -> None:
             return
 
 
-def _embedder(config: IndexConfig, *, index_dir: Path | None = None) -> Embedder:
+def _embedder(
+    config: IndexConfig, *, index_dir: Path | None = None, exports: _OnnxExports | None = None
+) -> Embedder:
     onnx = config.query_encoder in ONNX_ENCODERS and index_dir is not None
     return Embedder(
         config.model,
@@ -306,6 +316,7 @@ def _embedder(config: IndexConfig, *, index_dir: Path | None = None) -> Embedder
         passage_prefix=config.passage_prefix,
         cache_dir=config.cache_dir,
         query_encoder_path=index_dir / QUERY_ENCODER_FILE if onnx and index_dir else None,
+        document_encoder=exports.float_graph if exports and exports.wanted else None,
     )
 
 
@@ -349,12 +360,19 @@ def _split(passage: Passage) -> list[Sentence]:
 
 
 def _embed_in_batches(embedder: Embedder, texts: list[str], reporter: _Reporter) -> np.ndarray:
+    """Vectors of `texts` in their order, embedded in chunks (progress) of similar lengths
+    (sorted first, so the model's batches pad little: ~15% faster than in text order)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     parts: list[np.ndarray] = []
     reporter.stage("embed", 0, len(texts))
     for start in range(0, len(texts), _EMBED_BATCH):
-        parts.append(embedder.embed_passages(texts[start : start + _EMBED_BATCH]))
+        chunk = [texts[i] for i in order[start : start + _EMBED_BATCH]]
+        parts.append(embedder.embed_passages(chunk))
         reporter.stage("embed", min(start + _EMBED_BATCH, len(texts)), len(texts))
-    return np.concatenate(parts).astype(np.float32, copy=False)
+    vectors = np.concatenate(parts).astype(np.float32, copy=False)
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out
 
 
 def _passage_vectors(
@@ -391,6 +409,7 @@ def _write(
     config: IndexConfig,
     embedder: Embedder,
     started: float,
+    exports: _OnnxExports,
 ) -> Manifest:
     _write_jsonl(directory / "passages.jsonl", (p.to_dict() for p in passages))
     _write_jsonl(
@@ -405,8 +424,9 @@ def _write(
     SparseIndex.build(built.char_documents).save(directory / "bm25-chars")
     _write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
     _write_json(directory / "glossary.json", built.glossary)
-    if config.query_encoder in ONNX_ENCODERS:
-        _export_query_encoder(config, directory / QUERY_ENCODER_FILE)
+    if exports.wanted:
+        exports.write_query_encoder(directory / QUERY_ENCODER_FILE)
+    shutil.rmtree(directory / _SCRATCH, ignore_errors=True)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -442,55 +462,100 @@ def _sources(passages: Sequence[Passage]) -> tuple[SourceRecord, ...]:
     return tuple(SourceRecord(source=s, sha256=h) for s, h in seen)
 
 
-def _export_query_encoder(config: IndexConfig, out: Path) -> None:
-    """The ONNX export the service embeds queries with (MINUSMA_QUERY_ENCODER=onnx or
-    onnx-int8: the export with its weights quantised to int8, see `quantize_query_encoder`).
+class _OnnxExports:
+    """The model's ONNX exports for one build (MINUSMA_QUERY_ENCODER=onnx or onnx-int8).
 
-    The export (~5-7 s) is kept in the cache directory under the model's identity, the
-    encoder kind and the exporter's versions, so a rebuild with the same model copies it.
+    The float export embeds the report's sentences at build time (`Embedder`'s document
+    encoder) and is itself the `onnx` query encoder; `onnx-int8` quantises it (see
+    `quantize_query_encoder`). Each is made at most once per build, only when needed, and
+    kept in the cache directory under the model's identity and the exporter's versions, so
+    a rebuild with the same model copies it (the export takes ~4 s, the quantisation ~1 s).
     """
-    if not (Path(config.model) / "tokenizer.json").is_file():
-        raise IndexBuildError(
-            f"MINUSMA_QUERY_ENCODER={config.query_encoder} needs a local model folder with "
-            f"tokenizer.json, not {config.model!r}; use a local path or "
-            "MINUSMA_QUERY_ENCODER=torch"
-        )
-    cached = _cached_export_path(config)
-    if cached is not None and cached.is_file():
-        shutil.copyfile(cached, out)
-        return
-    _export_onnx(config, out)
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        shutil.copyfile(out, partial)
-        os.replace(partial, cached)  # readers never see a half-written export
+
+    def __init__(self, config: IndexConfig, *, scratch: Path) -> None:
+        self.config = config
+        self.wanted = config.query_encoder in ONNX_ENCODERS
+        self._scratch = scratch  # for the exports when there is no cache directory
+        self._float: Path | None = None
+
+    def float_graph(self) -> Path:
+        """The float export's path (made now if neither this build nor the cache has it)."""
+        if self._float is None:
+            self._check_local_model()
+            from index.onnx_encoder import export_query_encoder
+
+            self._float = self._cached("onnx", export_query_encoder)
+        return self._float
+
+    def write_query_encoder(self, out: Path) -> None:
+        """Write the query encoder the settings ask for to `out`."""
+        self._check_local_model()
+        if self.config.query_encoder == "onnx":
+            shutil.copyfile(self.float_graph(), out)
+            return
+        from index.onnx_encoder import quantize_query_encoder
+
+        def quantise(_model: str, target: Path) -> None:
+            quantize_query_encoder(self.float_graph(), target)
+
+        shutil.copyfile(self._cached("onnx-int8", quantise), out)
+
+    def _cached(self, kind: str, make: Callable[[str, Path], None]) -> Path:
+        """The `kind` export, from the cache when its checksum holds, else made by `make`."""
+        cached = _cached_export_path(self.config, kind)
+        if cached is not None and _intact(cached):
+            return cached
+        target = cached or self._scratch / f"{kind}.onnx"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        try:
+            make(self.config.model, partial)
+            digest = _sha256(partial)
+            os.replace(partial, target)  # readers never see a half-written export
+            _write_atomically(_checksum_file(target), digest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+    def _check_local_model(self) -> None:
+        if not (Path(self.config.model) / "tokenizer.json").is_file():
+            raise IndexBuildError(
+                f"MINUSMA_QUERY_ENCODER={self.config.query_encoder} needs a local model folder "
+                f"with tokenizer.json, not {self.config.model!r}; use a local path or "
+                "MINUSMA_QUERY_ENCODER=torch"
+            )
 
 
-def _export_onnx(config: IndexConfig, out: Path) -> None:
-    from index.onnx_encoder import export_query_encoder, quantize_query_encoder
-
-    if config.query_encoder != "onnx-int8":
-        export_query_encoder(config.model, out)
-        return
-    full = out.with_suffix(".fp32.onnx")
-    export_query_encoder(config.model, full)
-    quantize_query_encoder(full, out)
-    full.unlink()
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(f"{path.name}.sha256")
 
 
-def _cached_export_path(config: IndexConfig) -> Path | None:
-    """Where the cache keeps this model's export, or None without a cache directory."""
+def _intact(path: Path) -> bool:
+    """Whether `path` exists and matches the checksum written beside it (a damaged or
+    half-copied cache entry is made again instead of breaking every later build)."""
+    try:
+        expected = _checksum_file(path).read_text(encoding="ascii").strip()
+        return expected == _sha256(path)
+    except OSError:
+        return False
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text, encoding="ascii")
+    os.replace(partial, path)
+
+
+def _cached_export_path(config: IndexConfig, kind: str) -> Path | None:
+    """Where the cache keeps this model's `kind` export, or None without a cache directory."""
     if config.cache_dir is None:
         return None
-    import onnx
-    import onnxruntime
-    import torch
+    from importlib.metadata import version
 
-    versions = f"{torch.__version__}|{onnx.__version__}|{onnxruntime.__version__}"
+    versions = "|".join(version(name) for name in ("torch", "onnx", "onnxruntime"))
     identity = f"{cache_identity(config.model, config.model_label)}|{versions}"
     key = hashlib.sha256(identity.encode()).hexdigest()[:24]
-    return Path(config.cache_dir) / "onnx" / f"{config.query_encoder}-{key}.onnx"
+    return Path(config.cache_dir) / "onnx" / f"{kind}-{key}.onnx"
 
 
 def _checksums(directory: Path) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from index.onnx_encoder import (
     OnnxQueryEncoder,
     export_query_encoder,
     max_seq_length,
+    pooling_mode,
 )
 from ingest.models import Passage
 from ingest.sentences import split_sentences
@@ -77,6 +79,64 @@ def test_matches_sentence_transformers(
     assert float(np.min(np.sum(batched * reference, axis=1))) >= 0.9999
     assert float(np.min(np.sum(one_by_one * reference, axis=1))) >= 0.9999
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+def _model_copy(tmp_path: Path, *, pooling: dict[str, object], extra: bool = False) -> Path:
+    """The packaged model's files linked into `tmp_path` with another Pooling config (and,
+    with `extra`, a Dense module sentence-transformers would apply after pooling)."""
+    source = packaged_model_path()
+    folder = tmp_path / "model"
+    for path in source.rglob("*"):
+        if path.is_file():
+            target = folder / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    config = folder / "1_Pooling" / "config.json"
+    config.unlink()
+    config.write_text(json.dumps({"word_embedding_dimension": 384, **pooling}))
+    if extra:
+        modules = json.loads((source / "modules.json").read_text())
+        modules.append({"idx": 3, "name": "3", "path": "3_Dense", "type": f"{ST}Dense"})
+        (folder / "modules.json").unlink()
+        (folder / "modules.json").write_text(json.dumps(modules))
+    return folder
+
+
+ST = "sentence_transformers.models."
+
+
+@pytest.mark.parametrize("mode", ["cls", "max"])
+def test_other_pooling_modes_match_sentence_transformers(
+    mode: str, onnx_model: Path, small_passages: list[Passage], tmp_path: Path
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    folder = _model_copy(
+        tmp_path, pooling={f"pooling_mode_{mode}_token{'s' * (mode == 'max')}": True}
+    )
+    assert pooling_mode(folder) == mode
+    texts = _test_texts(small_passages)
+    reference = SentenceTransformer(str(folder), device="cpu").encode(
+        texts, normalize_embeddings=True, convert_to_numpy=True
+    )
+    # batches of 4 sorted by length: the batch job's path (the index build's documents)
+    encoder = OnnxQueryEncoder(onnx_model, folder / "tokenizer.json", threads=2, batch_size=4)
+    vectors = encoder.encode(texts)
+    assert float(np.min(np.sum(vectors * reference, axis=1))) >= 0.9999
+    mean = OnnxQueryEncoder(onnx_model, packaged_model_path() / "tokenizer.json").encode(texts)
+    assert float(np.max(np.sum(vectors * mean, axis=1))) < 0.99  # really another pooling
+
+
+def test_models_the_encoder_cannot_reproduce_are_refused(tmp_path: Path) -> None:
+    dense = _model_copy(tmp_path / "a", pooling={"pooling_mode": "mean"}, extra=True)
+    with pytest.raises(OnnxEncoderError, match=r"Dense; set MINUSMA_QUERY_ENCODER=torch"):
+        pooling_mode(dense)
+    last = _model_copy(tmp_path / "b", pooling={"pooling_mode_lasttoken": True})
+    with pytest.raises(OnnxEncoderError, match=r"lasttoken; set MINUSMA_QUERY_ENCODER=torch"):
+        pooling_mode(last)
+    with pytest.raises(OnnxEncoderError, match="MINUSMA_QUERY_ENCODER=torch"):
+        export_query_encoder(str(dense), tmp_path / "out.onnx")  # refused before exporting
+    assert not (tmp_path / "out.onnx").exists()
 
 
 def test_truncates_to_max_seq_length(

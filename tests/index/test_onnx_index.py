@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index import onnx_encoder
 from index.errors import IndexLoadError
 from index.models import IndexConfig
 from index.store import QUERY_ENCODER_FILE, build_index, load_index
@@ -120,16 +121,57 @@ def test_vectors_are_normalised(onnx_index_dir: Path, onnx_config: IndexConfig) 
 
 
 def test_a_rebuild_reuses_the_cached_export(
-    small_passages: list[Passage], small_config: IndexConfig, tmp_path: Path
+    small_passages: list[Passage],
+    small_config: IndexConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = dataclasses.replace(small_config, query_encoder="onnx", cache_dir=tmp_path / "c")
     build_index(small_passages, tmp_path / "a", config=config)
     (cached,) = (tmp_path / "c" / "onnx").glob("onnx-*.onnx")
     first = (tmp_path / "a" / QUERY_ENCODER_FILE).read_bytes()
     assert cached.read_bytes() == first
-    cached.write_bytes(first + b"marker")  # a rebuild must copy the cache, not re-export
-    build_index(small_passages, tmp_path / "b", config=config)
-    assert (tmp_path / "b" / QUERY_ENCODER_FILE).read_bytes() == first + b"marker"
+
+    def no_export(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a rebuild with the export in the cache must not export again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(onnx_encoder, "export_query_encoder", no_export)
+        build_index(small_passages, tmp_path / "b", config=config)
+    assert (tmp_path / "b" / QUERY_ENCODER_FILE).read_bytes() == first
+
     int8 = dataclasses.replace(config, query_encoder="onnx-int8")  # another kind, own entry
     build_index(small_passages, tmp_path / "d", config=int8)
     assert len(list((tmp_path / "c" / "onnx").glob("*.onnx"))) == 2
+
+
+def test_a_damaged_cached_export_is_made_again(
+    small_passages: list[Passage], small_config: IndexConfig, tmp_path: Path
+) -> None:
+    config = dataclasses.replace(small_config, query_encoder="onnx-int8", cache_dir=tmp_path / "c")
+    build_index(small_passages, tmp_path / "a", config=config)
+    entries = sorted((tmp_path / "c" / "onnx").glob("*.onnx"))
+    assert len(entries) == 2  # the float export (embeds the build's texts) and its int8 form
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:1000])  # e.g. a disk that filled up mid-copy
+    build_index(small_passages, tmp_path / "b", config=config)
+    index = load_index(tmp_path / "b", config=config)
+    vector = index.embed_query(QUERIES[0])
+    assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
+    assert all(entry.stat().st_size > 1_000_000 for entry in entries)
+
+
+def test_an_onnx_build_embeds_the_texts_like_torch(
+    small_passages: list[Passage], small_config: IndexConfig, small_index_dir: Path, tmp_path: Path
+) -> None:
+    """Without a cache every text is embedded, by the float export on all cores: the stored
+    vectors are torch's (the same model, another runtime)."""
+    config = dataclasses.replace(small_config, query_encoder="onnx-int8", cache_dir=None)
+    manifest = build_index(small_passages, tmp_path / "index", config=config)
+    assert manifest.counts["embedded"] >= manifest.counts["sentences"] > 0
+    onnx_vectors = np.load(tmp_path / "index" / "sentences.npy")
+    torch_vectors = np.load(small_index_dir / "sentences.npy")
+    assert onnx_vectors.shape == torch_vectors.shape
+    assert float(np.min(np.sum(onnx_vectors * torch_vectors, axis=1))) > 0.9999
+    leftovers = [p.name for p in (tmp_path / "index").iterdir() if p.name.startswith(".")]
+    assert leftovers == []  # the export made for the build is not left in the index
