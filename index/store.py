@@ -171,10 +171,15 @@ def _temp_prefix(index_dir: Path) -> str:
     return f".{index_dir.name}.tmp-"
 
 
-def _make_temp_dir(index_dir: Path) -> Path:
+def _old_prefix(index_dir: Path) -> str:
+    """Where the fallback swap (no renameat2) moves the previous index aside."""
+    return f".{index_dir.name}.old-"
+
+
+def _make_temp_dir(index_dir: Path, prefix: str) -> Path:
     try:
         index_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=_temp_prefix(index_dir), dir=index_dir.parent))
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=index_dir.parent))
     except OSError as exc:
         raise IndexBuildError(
             f"cannot write next to {index_dir} ({exc.strerror}); choose a writable "
@@ -183,14 +188,15 @@ def _make_temp_dir(index_dir: Path) -> Path:
 
 
 @contextmanager
-def _locked_temp_dir(index_dir: Path) -> Iterator[Path]:
-    """A new temporary sibling of `index_dir`, flock-ed for as long as the build runs.
+def _locked_temp_dir(index_dir: Path, prefix: str | None = None) -> Iterator[Path]:
+    """A new temporary sibling of `index_dir` (named `prefix`..., default the build's
+    prefix), flock-ed for as long as the build runs.
 
     The kernel drops the lock when the process dies, even by SIGKILL, so an unlocked
     temporary directory is one no live build is writing (`remove_stale_temp_dirs`).
     """
     while True:
-        tmp = _make_temp_dir(index_dir)
+        tmp = _make_temp_dir(index_dir, prefix or _temp_prefix(index_dir))
         try:
             fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
@@ -229,8 +235,17 @@ def remove_stale_temp_dirs(index_dir: Path) -> list[Path]:
     Returns the directories removed. A directory a running build is writing is locked by
     that build and always kept; so is every one when the filesystem has no flock.
     """
-    pattern = glob.escape(str(index_dir.parent / _temp_prefix(index_dir))) + "*"
-    removed = [Path(path) for path in sorted(glob.glob(pattern)) if _remove_if_unlocked(Path(path))]
+    prefixes = [_temp_prefix(index_dir)]
+    if (index_dir / "manifest.json").is_file():
+        # An index is in place, so a previous one moved aside by the fallback swap and not
+        # deleted (the build was killed between its last rename and the delete) is garbage.
+        prefixes.append(_old_prefix(index_dir))
+    paths = [
+        Path(path)
+        for prefix in prefixes
+        for path in sorted(glob.glob(glob.escape(str(index_dir.parent / prefix)) + "*"))
+    ]
+    removed = [path for path in paths if _remove_if_unlocked(path)]
     for path in removed:
         logger.info("removed %s, left by an index build that did not finish", path)
     return removed
@@ -269,13 +284,15 @@ def _swap_into_place(tmp: Path, index_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous index
         return
     # No atomic exchange (not Linux, or a filesystem without it): move the old index aside
-    # first; `_recover` puts it back if a crash falls between the two renames.
-    old = None
-    if index_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.old-", dir=index_dir.parent))
+    # first; `_recover` puts it back if a crash falls between the two renames, and a later
+    # build or load removes it if the crash falls after them. Locked meanwhile, so neither
+    # touches it while this build runs.
+    if not index_dir.exists():
+        os.rename(tmp, index_dir)
+        return
+    with _locked_temp_dir(index_dir, _old_prefix(index_dir)) as old:
         os.rename(index_dir, old / "index")
-    os.rename(tmp, index_dir)
-    if old is not None:
+        os.rename(tmp, index_dir)
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -295,14 +312,31 @@ def _recover(index_dir: Path) -> None:
     if index_dir.exists() or not index_dir.parent.is_dir():
         return
     moved = sorted(
-        index_dir.parent.glob(f".{index_dir.name}.old-*/index"),
+        index_dir.parent.glob(f"{glob.escape(_old_prefix(index_dir))}*/index"),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
     for candidate in moved:
-        if (candidate / "manifest.json").is_file():
+        if (candidate / "manifest.json").is_file() and not _locked(candidate.parent):
             os.rename(candidate, index_dir)
             return
+
+
+def _locked(path: Path) -> bool:
+    """Whether a live build holds `path`'s lock (False without flock on this filesystem)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing also releases a lock taken just now
+    return False
 
 
 def _embedder(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -220,3 +222,35 @@ def test_exchange_swaps_two_directories_in_one_step(tmp_path: Path) -> None:
     (tmp_path / "a" / "from-a").write_text("x")
     assert _exchange(tmp_path / "a", tmp_path / "b")
     assert (tmp_path / "b" / "from-a").is_file() and not any((tmp_path / "a").iterdir())
+
+
+def test_an_index_moved_aside_and_never_deleted_is_removed_later(tmp_path: Path) -> None:
+    """The fallback swap killed after its two renames, before deleting the old index: once
+    an index is in place the leftover is garbage; one a live swap holds is never touched."""
+    import fcntl
+
+    from index.store import _recover, remove_stale_temp_dirs
+
+    target = tmp_path / "index"
+    target.mkdir()
+    (target / "manifest.json").write_text("current")
+    left = tmp_path / ".index.old-killed"
+    (left / "index").mkdir(parents=True)
+    (left / "index" / "manifest.json").write_text("previous")
+    live = tmp_path / ".index.old-live"
+    (live / "index").mkdir(parents=True)
+    (live / "index" / "manifest.json").write_text("previous")
+    fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as `_swap_into_place` holds it while it renames
+        assert remove_stale_temp_dirs(target) == [left]
+        assert live.is_dir() and not left.exists()
+        shutil.rmtree(target)  # the live swap between its renames: nothing at the target
+        _recover(target)
+        assert not target.exists()  # its old index is not taken back from under it
+    finally:
+        os.close(fd)
+    _recover(target)  # the swap died (its lock went with it): the previous index returns
+    assert (target / "manifest.json").read_text() == "previous"
+    assert remove_stale_temp_dirs(target) == [live]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
