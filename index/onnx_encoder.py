@@ -5,7 +5,7 @@ model's transformer as ONNX; `OnnxQueryEncoder` then embeds texts with tokenizer
 onnxruntime and numpy only (the model's own pooling — mean, CLS or max over the attention
 mask, read from its folder — then L2 normalisation). The served process embeds one short
 question per request with it (one thread); the index build embeds the report's sentences with
-the float export on all cores, about twice as fast as torch for the same vectors.
+the float export on all cores, about 30% faster than torch for the same vectors.
 
 Only models made of a Transformer, a Pooling and optionally a Normalize module can be
 reproduced this way; `pooling_mode` refuses any other (a Dense layer, say) with a message
