@@ -69,7 +69,7 @@ class AskRequest(_Request):
     )
 
     question: UserText = Field(description="The question, in Dutch or English.")
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, description="Passages to list.")
+    top_k: int = Field(default=5, strict=True, ge=1, le=MAX_TOP_K, description="Passages to list.")
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     mode: Literal["extractive", "generative"] = "extractive"
 
@@ -82,7 +82,7 @@ class SearchRequest(_Request):
     )
 
     query: UserText
-    top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
+    top_k: int = Field(default=10, strict=True, ge=1, le=MAX_TOP_K)
 
 
 class CiteRequest(_Request):
@@ -101,7 +101,7 @@ class CiteRequest(_Request):
     )
 
     claim: UserText
-    top_k: int = Field(default=3, ge=1, le=MAX_TOP_K)
+    top_k: int = Field(default=3, strict=True, ge=1, le=MAX_TOP_K)
 
 
 class CiteBatchRequest(_Request):
@@ -120,7 +120,7 @@ class CiteBatchRequest(_Request):
     )
 
     text: UserText
-    top_k: int = Field(default=3, ge=1, le=MAX_TOP_K)
+    top_k: int = Field(default=3, strict=True, ge=1, le=MAX_TOP_K)
 
 
 class Citation(BaseModel):

@@ -20,6 +20,8 @@ from service.schemas import MAX_TEXT_CHARS
         ({"question": "Wat deed ASIFU?", "top_k": 0}, "greater than or equal to 1"),
         ({"question": "Wat deed ASIFU?", "top_k": 51}, "less than or equal to 50"),
         ({"question": "Wat deed ASIFU?", "top_k": "veel"}, "integer"),
+        ({"question": "Wat deed ASIFU?", "top_k": True}, "integer"),  # not read as 1
+        ({"question": "Wat deed ASIFU?", "top_k": "5"}, "integer"),
         ({"question": 42}, "string"),
         ({"question": ["a", "b"]}, "string"),
         ({"question": "Wat\x00 deed\x07 ASIFU?"}, "control characters"),
