@@ -25,6 +25,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# FreeDict English<->Dutch dictionaries (plain data files): the index build, on first start,
+# turns them into the translation table English queries are searched with.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       dict-freedict-eng-nld dict-freedict-nld-eng \
+    && rm -rf /var/lib/apt/lists/*
+
 # CPU torch first, pinned like `make setup`, so no dependency pulls a CUDA build. Torch builds
 # the index (embedding, and the ONNX export of the query encoder); the served process embeds
 # queries with onnxruntime and does not import it (MINUSMA_QUERY_ENCODER=onnx-int8, the default).

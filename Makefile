@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MINUSMA_INDEX_DIR ?= var/index
 
-.PHONY: setup run index test lint typecheck pytest eval bench stress clean browser
+.PHONY: setup run index test lint typecheck pytest eval bench stress clean browser dictionaries
 
 setup: $(STAMP)
 
@@ -22,8 +22,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
 	touch $(STAMP)
 
-index: setup
+index: setup dictionaries
 	$(BIN)/minusma-qa index --if-needed --index-dir $(MINUSMA_INDEX_DIR)
+
+# FreeDict English<->Dutch dictionaries: the index build turns them into the translation
+# table for English queries (index/translate.py); without them English queries still work.
+dictionaries:
+	@test -f /usr/share/dictd/freedict-eng-nld.index -a -f /usr/share/dictd/freedict-nld-eng.index || { \
+	  echo "installing Debian FreeDict English<->Dutch dictionaries for English queries"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dict-freedict-eng-nld dict-freedict-nld-eng) \
+	  || echo "warning: could not install the FreeDict dictionaries; English queries will not be translated"; }
 
 run: index
 	$(BIN)/minusma-qa serve --host $(HOST) --port $(PORT)
@@ -44,7 +52,7 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
 
-test: setup browser lint typecheck pytest eval
+test: setup browser dictionaries lint typecheck pytest eval
 
 eval: index
 	$(BIN)/minusma-qa eval --baseline eval/baseline.json --out eval/out

@@ -17,4 +17,5 @@ def from_settings(settings: Settings) -> IndexConfig:
         max_passage_tokens=settings.max_passage_tokens,
         cache_dir=settings.cache_dir,
         query_encoder=settings.query_encoder,
+        translate_english=settings.translate_english,
     )

@@ -19,24 +19,13 @@ from index.analysis import words
 
 Language = Literal["nl", "en"]
 
-# English function words that are not Dutch (bm25s's English list lacks interrogatives).
-_ENGLISH = (
-    frozenset(STOPWORDS_EN)
-    | {
-        "what",
-        "which",
-        "who",
-        "why",
-        "how",
-        "when",
-        "where",
-        "does",
-        "did",
-        "do",
-        "about",
-        "according",
-    }
-) - frozenset(STOPWORDS_DUTCH)
+# Interrogatives and question verbs bm25s's English stopword list lacks.
+ENGLISH_QUESTION_WORDS = frozenset(
+    ["what", "which", "who", "why", "how", "when", "where"]
+    + ["does", "did", "do", "about", "according"]
+)
+# English function words that are not Dutch.
+_ENGLISH = (frozenset(STOPWORDS_EN) | ENGLISH_QUESTION_WORDS) - frozenset(STOPWORDS_DUTCH)
 _DUTCH = frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_EN)
 
 _ASKS_NUMBER = re.compile(r"\bhoeveel\b|\bhow\s+(?:many|much)\b", re.IGNORECASE)

@@ -63,6 +63,12 @@ class IndexConfig:
     max_passage_tokens: int = 200
     cache_dir: Path | None = None
     query_encoder: str = "torch"  # or "onnx" (see service.settings.Settings.query_encoder)
+    # FreeDict dictd files for English query translation (index/translate.py); the build
+    # stores no translations when they are absent there
+    dictionary_dir: Path = Path("/usr/share/dictd")
+    # Search (and answer) English queries with their Dutch translation from that table;
+    # off by default (see service.settings.Settings.translate_english)
+    translate_english: bool = False
 
 
 @dataclass(frozen=True, slots=True)

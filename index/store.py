@@ -12,6 +12,8 @@ An index is a directory of plain files:
     sentences.npy      the sentence vectors (float32, L2-normalised), same order
     vocabulary.json    the compound-splitting vocabulary the analyzer used
     glossary.json      acronym -> long form, extracted from the report
+    translations.json  English stem -> Dutch report words, from FreeDict at build time
+                       ({} when the dictionaries are not installed)
 
 `build_index` writes everything into a temporary sibling directory and renames it into
 place, so a crash or Ctrl-C never leaves a half-written index and the previous index stays
@@ -68,6 +70,7 @@ from index.models import (
     SourceRecord,
 )
 from index.sparse import SparseIndex
+from index.translate import QueryTranslator, build_table, dictionary_pairs
 from ingest.models import Passage
 from ingest.sentences import split_sentence_spans
 
@@ -80,6 +83,7 @@ logger = logging.getLogger(__name__)
 PASSAGE_VECTORS = "sentence-mean+title"
 TITLE_WEIGHT = 0.3
 QUERY_ENCODER_FILE = "query_encoder.onnx"
+TRANSLATIONS_FILE = "translations.json"
 _SCRATCH = ".scratch"  # in the temporary build directory, removed before the checksums
 ONNX_ENCODERS = ("onnx", "onnx-int8")  # query encoders served from QUERY_ENCODER_FILE
 
@@ -91,12 +95,15 @@ ONNX_ENCODERS = ("onnx", "onnx-int8")  # query encoders served from QUERY_ENCODE
 # Dutch weights: a grid search (bm25 fixed at 1; others in 0, 0.1, 0.2, 0.3, 0.5) fitted on
 # all gold questions; its 5-fold cross-validated result is what we report (bench/
 # retrieval_table.py --cv). English: only 10 gold questions, too few to fit; word BM25
-# with a Dutch stemmer cannot match English words, so it gets no weight and the English
-# model and the cognate-matching n-grams share it equally. Recorded in the manifest.
+# with a Dutch stemmer cannot match English words, so for an English query "bm25" scores
+# its dictionary translation (index/translate.py: each English content word replaced by
+# its Dutch words, names and acronyms kept) and the three signals weigh the same. An
+# index built without the dictionaries has no translations and gives "bm25" no weight
+# for English. Recorded in the manifest.
 CANDIDATES = 50
 FUSION_WEIGHTS: dict[Language, dict[str, float]] = {
     "nl": {"bm25": 1.0, "dense": 0.2, "chars": 0.2, "cue": 0.5},
-    "en": {"bm25": 0.0, "dense": 1.0, "chars": 1.0, "cue": 0.5},
+    "en": {"bm25": 1.0, "dense": 1.0, "chars": 1.0, "cue": 0.5},
 }
 
 _EMBED_BATCH = 256
@@ -112,6 +119,7 @@ class _Built:
     glossary: dict[str, str]
     documents: list[list[str]]
     char_documents: list[list[str]]
+    translations: dict[str, list[str]]
 
 
 # --------------------------------------------------------------------------- build
@@ -141,7 +149,7 @@ def build_index(
             reporter = _Reporter(progress=progress, callback=on_progress)
             exports = _OnnxExports(config, scratch=tmp / _SCRATCH)
             embedder = _embedder(config, exports=exports)
-            built = _compute(passages, embedder, reporter)
+            built = _compute(passages, embedder, reporter, dictionary_dir=config.dictionary_dir)
             manifest = _write(
                 tmp,
                 passages,
@@ -354,13 +362,16 @@ def _embedder(
     )
 
 
-def _compute(passages: Sequence[Passage], embedder: Embedder, reporter: _Reporter) -> _Built:
+def _compute(
+    passages: Sequence[Passage], embedder: Embedder, reporter: _Reporter, *, dictionary_dir: Path
+) -> _Built:
     reporter.stage("analyse", 0, len(passages))
     vocabulary = build_vocabulary([p.text for p in passages] + [p.section_title for p in passages])
     analyzer = DutchAnalyzer(vocabulary)
     documents = [analyzer.analyze(_bm25_text(p)) for p in passages]
     char_documents = [char_ngrams(_bm25_text(p)) for p in passages]
     glossary = extract_glossary(p.text for p in passages)
+    translations = _translation_table(documents, analyzer, dictionary_dir=dictionary_dir)
     reporter.stage("analyse", len(passages), len(passages))
     sentences = [s for p in passages for s in _split(p)]
     titles = sorted({p.section_title for p in passages if p.section_title.strip()})
@@ -377,7 +388,31 @@ def _compute(passages: Sequence[Passage], embedder: Embedder, reporter: _Reporte
         glossary,
         documents,
         char_documents,
+        translations,
     )
+
+
+def _translation_table(
+    documents: Sequence[Sequence[str]], analyzer: DutchAnalyzer, *, dictionary_dir: Path
+) -> dict[str, list[str]]:
+    """English stem -> Dutch words whose BM25 stem the passages have (as a word, an
+    inflection or a compound part: `ongeluk` for `ongelukken`, `mortierongeluk`); {}
+    without the FreeDict dictionaries."""
+    pairs = dictionary_pairs(dictionary_dir)
+    if pairs is None:
+        logger.warning(
+            "no FreeDict dictionaries in %s (apt-get install dict-freedict-eng-nld "
+            "dict-freedict-nld-eng): English queries are not translated",
+            dictionary_dir,
+        )
+        return {}
+    stems = {term for doc in documents for term in doc}
+
+    def in_report(dutch: str) -> bool:
+        terms = analyzer.analyze(dutch)
+        return bool(terms) and terms[0] in stems  # the whole word's stem
+
+    return build_table(pairs, in_report=in_report)
 
 
 def _bm25_text(passage: Passage) -> str:
@@ -458,6 +493,7 @@ def _write(
     SparseIndex.build(built.char_documents).save(directory / "bm25-chars")
     _write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
     _write_json(directory / "glossary.json", built.glossary)
+    _write_json(directory / TRANSLATIONS_FILE, built.translations)
     if exports.wanted:
         exports.write_query_encoder(directory / QUERY_ENCODER_FILE)
     shutil.rmtree(directory / _SCRATCH, ignore_errors=True)
@@ -477,6 +513,7 @@ def _write(
             "passages": len(passages),
             "sentences": len(built.sentences),
             "glossary": len(built.glossary),
+            "translations": len(built.translations),
             "bm25_terms": len({t for doc in built.documents for t in doc}),
             "embedded": embedder.embedded,
             "cache_hits": embedder.cache_hits,
@@ -754,16 +791,21 @@ class HybridIndex:
         glossary: dict[str, str],
         embedder: Embedder,
         chars: SparseIndex | None = None,
+        translations: Mapping[str, list[str]] | None = None,
     ) -> None:
         """`chars` is None only for an index made in memory without the n-gram field
-        (bench/bench_scale.py); its "chars" signal is then 0 for every passage."""
+        (bench/bench_scale.py); its "chars" signal is then 0 for every passage.
+        Without `translations` (or with an empty table) English queries get no "bm25"."""
         self.manifest = manifest
         self.passages = passages
         self._dense = dense
         self._vectors = dense.vectors()
         self._sparse = sparse
         self._chars = chars
-        self._fusion = manifest.fusion or FUSION_WEIGHTS
+        self._translator = QueryTranslator(translations or {})
+        self._fusion = _without_untranslated_bm25(
+            manifest.fusion or FUSION_WEIGHTS, translated=len(self._translator) > 0
+        )
         self._cue_rows: dict[str, np.ndarray] = {}
         self._embedder = embedder
         self._analyzer = DutchAnalyzer(vocabulary)
@@ -802,6 +844,7 @@ class HybridIndex:
             vocabulary=vocabulary,
             glossary=_read_json(index_dir / "glossary.json"),
             embedder=_embedder(config, index_dir=index_dir),
+            translations=_read_translations(index_dir) if config.translate_english else {},
         )
         index._check_shapes()
         return index
@@ -943,7 +986,7 @@ class HybridIndex:
         pattern = answer_pattern(query[:MAX_QUERY_CHARS])
         return Signals(
             language=query_language(query[:MAX_QUERY_CHARS]),
-            bm25=self._sparse.scores(terms),
+            bm25=self._sparse.scores(self._bm25_terms(query, terms)),
             chars=self._char_scores(query),
             dense=self._vectors @ self.embed_query(query),
             cue=None if pattern is None else self._cue(pattern),
@@ -978,9 +1021,24 @@ class HybridIndex:
             terms += self._analyzer.analyze(" ".join(extra))
         return list(dict.fromkeys(terms))
 
+    def _bm25_terms(self, query: str, terms: list[str]) -> list[str]:
+        """`terms`, or for an English query those of its Dutch translation (the original
+        terms when nothing translates)."""
+        text = query[:MAX_QUERY_CHARS]
+        if not len(self._translator) or query_language(text) != "en":
+            return terms
+        return self._query_terms(self._translator.translate(text)) or terms
+
+    def translate(self, query: str) -> str:
+        """The Dutch words BM25 searches for an English `query`; the query itself otherwise."""
+        text = query[:MAX_QUERY_CHARS]
+        if not len(self._translator) or query_language(text) != "en":
+            return text
+        return self._translator.translate(text)
+
     def _search_one(self, query: str, terms: list[str], *, k: int, mode: SearchMode) -> list[Hit]:
         if mode == "bm25":
-            sparse = self._sparse.scores(terms)
+            sparse = self._sparse.scores(self._bm25_terms(query, terms))
             top = [(int(i), float(sparse[i])) for i in _top(sparse, k) if sparse[i] > 0]
             return self._hits(top, sparse=sparse, dense=None)
         qvec = self.embed_query(query)
@@ -1044,6 +1102,19 @@ def fuse(signals: Signals, weights: Mapping[str, float]) -> fusion.Ranked:
     return fusion.weighted_minmax(named, weights)
 
 
+def _without_untranslated_bm25(
+    weights: Mapping[str, Mapping[str, float]] | Mapping[Language, Mapping[str, float]],
+    *,
+    translated: bool,
+) -> dict[str, dict[str, float]]:
+    """The fusion weights, with English "bm25" at 0 when there is no translation table
+    (word BM25 of untranslated English words only adds noise)."""
+    out = {lang: dict(w) for lang, w in weights.items()}
+    if not translated and "en" in out:
+        out["en"]["bm25"] = 0.0
+    return out
+
+
 def _top(scores: np.ndarray, k: int) -> list[int]:
     k = min(k, scores.shape[0])
     if k <= 0:
@@ -1068,6 +1139,12 @@ def _rows_by_passage(sentences: list[Sentence]) -> dict[str, tuple[int, int]]:
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def _read_translations(index_dir: Path) -> dict[str, list[str]]:
+    """The stored translation table; {} for an index from before translations existed."""
+    path = index_dir / TRANSLATIONS_FILE
+    return dict(_read_json(path)) if path.is_file() else {}
 
 
 def _read_json(path: Path) -> Any:

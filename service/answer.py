@@ -516,7 +516,7 @@ class Answerer:
         query = retrieval_query(question, history, content_terms=content_terms)
         hits = self.index.search(query, k=max(top_k, self.candidates, NUMBER_CHECK_DEPTH))
         vector = self.index.embed_query(query)
-        terms = self.scorer.query_terms(query)
+        terms = self.scorer.query_terms(self.index.translate(query))
         scored = self.scorer.score_hits(hits[: self.candidates], vector, terms)
         absent = missing_numbers(query, [h.passage.text for h in hits[:NUMBER_CHECK_DEPTH]])
         covered = coverage.check(
