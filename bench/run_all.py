@@ -253,8 +253,10 @@ def detail_sections(results: dict[str, Any]) -> list[str]:
             "",
             "Units: passages for ours, 1000-character chunks for LangChain's recipe. "
             "LangChain's default recipe has no embedding cache, so its warm run embeds "
-            "everything again. Query encoder onnx: the build also exports the query encoder "
-            "to ONNX (index/onnx_encoder.py); the torch row is the same warm build without it.",
+            "everything again. Query encoder onnx-int8: the build exports the model to ONNX "
+            "(index/onnx_encoder.py), embeds with the float export on all cores and writes "
+            "the int8 query encoder; the torch rows embed with sentence-transformers and "
+            "write no export. Cold: empty embedding and export cache; warm: both filled.",
         ]
     if "scale" in results:
         out += [
