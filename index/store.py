@@ -160,10 +160,24 @@ def build_index(
                 exports=exports,
             )
             _swap_into_place(tmp, index_dir)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, IndexError_):
+                raise _write_error(exc, index_dir, config) from exc
             raise
     return manifest
+
+
+def _write_error(exc: OSError, index_dir: Path, config: IndexConfig) -> IndexBuildError:
+    """A failed write (disk full, no permission) as one message naming the fix; the
+    previous index is untouched."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    cache = f", MINUSMA_CACHE_DIR (now {config.cache_dir})" if config.cache_dir else ""
+    return IndexBuildError(
+        f"index build failed: {exc.strerror or exc}{where}; the previous index at {index_dir} "
+        f"is untouched. Free space or choose writable directories (--index-dir / "
+        f"MINUSMA_INDEX_DIR{cache})"
+    )
 
 
 def _check_passages(passages: Sequence[Passage]) -> None:
@@ -572,21 +586,29 @@ class _OnnxExports:
         shutil.copyfile(self._cached("onnx-int8", quantise), out)
 
     def _cached(self, kind: str, make: Callable[[str, Path], None]) -> Path:
-        """The `kind` export, from the cache when its checksum holds, else made by `make`."""
+        """The `kind` export, from the cache when its checksum holds, else made by `make`.
+
+        It is made in the build's own temporary directory (a killed build's is removed by
+        the next one, see `remove_stale_temp_dirs`), then copied into the cache under a
+        temporary name and renamed, so the cache never holds a partial export for long.
+        """
         cached = _cached_export_path(self.config, kind)
         if cached is not None and _intact(cached):
             return cached
-        target = cached or self._scratch / f"{kind}.onnx"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        made = self._scratch / f"{kind}.onnx"
+        made.parent.mkdir(parents=True, exist_ok=True)
+        make(self.config.model, made)
+        if cached is None:
+            return made
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
         try:
-            make(self.config.model, partial)
-            digest = _sha256(partial)
-            os.replace(partial, target)  # readers never see a half-written export
-            _write_atomically(_checksum_file(target), digest)
+            shutil.copyfile(made, partial)
+            os.replace(partial, cached)  # readers never see a half-written export
+            _write_atomically(_checksum_file(cached), _sha256(cached))
         finally:
             partial.unlink(missing_ok=True)
-        return target
+        return cached
 
     def _check_local_model(self) -> None:
         if not (Path(self.config.model) / "tokenizer.json").is_file():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from index import onnx_encoder
-from index.errors import IndexLoadError
+from index.errors import IndexBuildError, IndexLoadError
 from index.models import IndexConfig
 from index.store import QUERY_ENCODER_FILE, build_index, load_index
 from ingest.models import Passage
@@ -175,3 +175,30 @@ def test_an_onnx_build_embeds_the_texts_like_torch(
     assert float(np.min(np.sum(onnx_vectors * torch_vectors, axis=1))) > 0.9999
     leftovers = [p.name for p in (tmp_path / "index").iterdir() if p.name.startswith(".")]
     assert leftovers == []  # the export made for the build is not left in the index
+
+
+def test_a_failed_export_leaves_nothing_in_the_cache(
+    small_passages: list[Passage],
+    small_config: IndexConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An export that dies half-way (here: an error after writing part of the file) leaves
+    no partial file in the cache; a build that succeeds leaves only exports and checksums."""
+    config = dataclasses.replace(
+        small_config, query_encoder="onnx", cache_dir=tmp_path / "c", translate_english=False
+    )
+
+    def half_export(model: str, out: Path) -> None:
+        out.write_bytes(b"\x08" * 1000)
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(onnx_encoder, "export_query_encoder", half_export)
+        with pytest.raises(IndexBuildError, match="No space left on device.*Free space"):
+            build_index(small_passages, tmp_path / "index", config=config)
+    cached = tmp_path / "c" / "onnx"
+    assert not cached.exists() or not any(cached.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]  # no index, no temp dir
+    build_index(small_passages, tmp_path / "index", config=config)
+    assert {p.suffix for p in cached.iterdir()} == {".onnx", ".sha256"}
