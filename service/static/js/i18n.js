@@ -117,7 +117,7 @@ const STRINGS = {
     "chat.log": "Conversation",
     "chat.cite.open": "Open source {n}: {where}",
     "chat.sources": "Sources",
-    "chat.abstain": "The report does not answer this.",
+    "chat.abstain": "No clear answer found in the report.",
     "chat.abstain.closest": "The closest passages:",
     "chat.notice": "Note",
     "check.heading": "Check claims",
