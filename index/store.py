@@ -1047,9 +1047,8 @@ class HybridIndex:
         """`terms`, or for an English query those of its Dutch translation (the original
         terms when nothing translates)."""
         text = query[:MAX_QUERY_CHARS]
-        if not len(self._translator) or query_language(text) != "en":
-            return terms
-        return self._query_terms(self._translator.translate(text)) or terms
+        translated = self.translate(text)
+        return terms if translated == text else self._query_terms(translated) or terms
 
     def translate(self, query: str) -> str:
         """The Dutch words BM25 searches for an English `query`; the query itself otherwise."""

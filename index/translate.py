@@ -134,14 +134,6 @@ class QueryTranslator:
     def __len__(self) -> int:
         return len(self._table)
 
-    def translations(self, query: str) -> list[str]:
-        """The Dutch words of the query's translatable words, in query order, once each."""
-        found: list[str] = []
-        for word in words(query):
-            if word not in _ENGLISH_FUNCTION:
-                found.extend(self._table.get(self._stemmer.stem(word), ()))
-        return list(dict.fromkeys(found))
-
     def translate(self, query: str) -> str:
         """The query with each content word replaced by its Dutch words; a word the table
         lacks (a name, an acronym, a cognate such as `Gao` or `ASIFU`) is kept as it is."""
