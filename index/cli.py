@@ -75,9 +75,24 @@ def _up_to_date(index_dir: Path, sources: list[Path], *, config: IndexConfig) ->
     if manifest.pipeline != pipeline_fingerprint():
         typer.echo("rebuilding: the index was built by another version of the ingest/index code")
         return False
+    if _translation_table_missing(manifest.counts, config):
+        typer.echo(
+            "rebuilding: MINUSMA_TRANSLATE_ENGLISH is on and the FreeDict dictionaries are "
+            "installed now, but the index was built without them"
+        )
+        return False
     built_from = sorted((s.source, s.sha256) for s in manifest.sources)
     wanted = sorted((p.name, sha256_of(p)) for p in sources if p.exists())
     return built_from == wanted
+
+
+def _translation_table_missing(counts: dict[str, int], config: IndexConfig) -> bool:
+    """English translation is wanted and possible, but the index has no table for it."""
+    from index.translate import dictionary_pairs
+
+    if not config.translate_english or counts.get("translations", 0) > 0:
+        return False
+    return dictionary_pairs(config.dictionary_dir) is not None
 
 
 def search_command(

@@ -866,7 +866,7 @@ class HybridIndex:
             vocabulary=vocabulary,
             glossary=_read_json(index_dir / "glossary.json"),
             embedder=_embedder(config, index_dir=index_dir),
-            translations=_read_translations(index_dir) if config.translate_english else {},
+            translations=_translations_if_wanted(index_dir, config),
         )
         index._check_shapes()
         return index
@@ -1160,6 +1160,22 @@ def _rows_by_passage(sentences: list[Sentence]) -> dict[str, tuple[int, int]]:
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def _translations_if_wanted(index_dir: Path, config: IndexConfig) -> dict[str, list[str]]:
+    """The table when the settings ask for English translation (a warning if the index has
+    none: it was built without the FreeDict dictionaries), else {}."""
+    if not config.translate_english:
+        return {}
+    table = _read_translations(index_dir)
+    if not table:
+        logger.warning(
+            "MINUSMA_TRANSLATE_ENGLISH is on but %s has no translation table (built without "
+            "the FreeDict dictionaries): install dict-freedict-eng-nld and dict-freedict-nld-eng "
+            "and rebuild with `minusma-qa index`",
+            index_dir,
+        )
+    return table
 
 
 def _read_translations(index_dir: Path) -> dict[str, list[str]]:

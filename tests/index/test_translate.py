@@ -186,3 +186,29 @@ def test_translation_is_off_unless_the_settings_ask_for_it(
     assert load_index(tmp_path / "index", config=config).translate(ENGLISH_QUERY) == ENGLISH_QUERY
     opted_in = dataclasses.replace(config, translate_english=True)
     assert load_index(tmp_path / "index", config=opted_in).translate(ENGLISH_QUERY) != ENGLISH_QUERY
+
+
+def test_opting_in_after_a_build_without_dictionaries_asks_for_a_rebuild(
+    small_passages: list[Passage],
+    small_config: IndexConfig,
+    dict_dir: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An index built before the dictionaries were installed has no table: with the setting
+    on, loading warns and `index --if-needed` rebuilds; with it off nothing changes."""
+    from index.cli import _translation_table_missing
+
+    without = dataclasses.replace(small_config, dictionary_dir=tmp_path / "none")
+    manifest = build_index(small_passages, tmp_path / "index", config=without)
+    opted_in = dataclasses.replace(small_config, dictionary_dir=dict_dir, translate_english=True)
+    assert _translation_table_missing(manifest.counts, opted_in)
+    assert not _translation_table_missing(manifest.counts, small_config)  # setting off
+    no_dictionaries = dataclasses.replace(opted_in, dictionary_dir=tmp_path / "none")
+    assert not _translation_table_missing(manifest.counts, no_dictionaries)  # cannot help
+    caplog.set_level("WARNING", logger="index.store")
+    index = load_index(tmp_path / "index", config=opted_in)
+    assert index.translate(ENGLISH_QUERY) == ENGLISH_QUERY
+    assert any("rebuild" in r.getMessage() for r in caplog.records)
+    rebuilt = build_index(small_passages, tmp_path / "index", config=opted_in)
+    assert not _translation_table_missing(rebuilt.counts, opted_in)
