@@ -52,7 +52,7 @@ def pooling_mode(model_folder: Path) -> str:
     modules_file = Path(model_folder) / "modules.json"
     if not modules_file.is_file():
         return "mean"
-    modules = json.loads(modules_file.read_text(encoding="utf-8"))
+    modules = _read_json_list(modules_file)
     kinds = [str(m.get("type", "")) for m in modules]
     others = sorted(
         {k for k in kinds if not k.startswith("sentence_transformers.")}
@@ -66,7 +66,7 @@ def pooling_mode(model_folder: Path) -> str:
             f"{model_folder} has {found}; set MINUSMA_QUERY_ENCODER=torch"
         )
     config_file = Path(model_folder) / str(pooling[0].get("path", "")) / "config.json"
-    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+    config = _read_json_object(config_file) if config_file.is_file() else {}
     modes = _pooling_modes(config)
     if len(modes) != 1 or modes[0] not in POOLING_MODES:
         raise OnnxEncoderError(
@@ -74,6 +74,27 @@ def pooling_mode(model_folder: Path) -> str:
             f"for {'+'.join(modes)}; set MINUSMA_QUERY_ENCODER=torch"
         )
     return modes[0]
+
+
+def _read_json_list(path: Path) -> list[dict[str, Any]]:
+    data = _read_json(path)
+    if not isinstance(data, list) or not all(isinstance(m, dict) for m in data):
+        raise OnnxEncoderError(f"{path} is not a list of modules; reinstall the model")
+    return data
+
+
+def _read_json_object(path: Path) -> dict[str, Any]:
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise OnnxEncoderError(f"{path} is not a JSON object; reinstall the model")
+    return data
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OnnxEncoderError(f"cannot read {path} ({exc}); reinstall the model") from exc
 
 
 def _pooling_modes(config: dict[str, Any]) -> list[str]:

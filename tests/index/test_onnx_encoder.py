@@ -137,6 +137,10 @@ def test_models_the_encoder_cannot_reproduce_are_refused(tmp_path: Path) -> None
     with pytest.raises(OnnxEncoderError, match="MINUSMA_QUERY_ENCODER=torch"):
         export_query_encoder(str(dense), tmp_path / "out.onnx")  # refused before exporting
     assert not (tmp_path / "out.onnx").exists()
+    (dense / "modules.json").unlink()
+    (dense / "modules.json").write_text("[{not json")
+    with pytest.raises(OnnxEncoderError, match="modules.json.*reinstall the model"):
+        pooling_mode(dense)
 
 
 def test_truncates_to_max_seq_length(
