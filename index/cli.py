@@ -88,11 +88,11 @@ def _up_to_date(index_dir: Path, sources: list[Path], *, config: IndexConfig) ->
 
 def _translation_table_missing(counts: dict[str, int], config: IndexConfig) -> bool:
     """English translation is wanted and possible, but the index has no table for it."""
-    from index.translate import dictionary_pairs
+    from index.translate import dictionary_files
 
     if not config.translate_english or counts.get("translations", 0) > 0:
         return False
-    return dictionary_pairs(config.dictionary_dir) is not None
+    return dictionary_files(config.dictionary_dir) is not None
 
 
 def search_command(

@@ -97,9 +97,10 @@ ONNX_ENCODERS = ("onnx", "onnx-int8")  # query encoders served from QUERY_ENCODE
 # retrieval_table.py --cv). English: only 10 gold questions, too few to fit; word BM25
 # with a Dutch stemmer cannot match English words, so for an English query "bm25" scores
 # its dictionary translation (index/translate.py: each English content word replaced by
-# its Dutch words, names and acronyms kept) and the three signals weigh the same. An
-# index built without the dictionaries has no translations and gives "bm25" no weight
-# for English. Recorded in the manifest.
+# its Dutch words, names and acronyms kept) and the three signals weigh the same. These
+# weights are recorded in the manifest; when no table is in use (MINUSMA_TRANSLATE_ENGLISH
+# off, the default, or an index built without the dictionaries) the loaded index gives
+# English "bm25" no weight (`_without_untranslated_bm25`).
 CANDIDATES = 50
 FUSION_WEIGHTS: dict[Language, dict[str, float]] = {
     "nl": {"bm25": 1.0, "dense": 0.2, "chars": 0.2, "cue": 0.5},

@@ -110,14 +110,21 @@ def build_table(
     return dict(sorted(table.items()))
 
 
-def dictionary_pairs(directory: Path) -> list[tuple[str, str]] | None:
-    """(English, Dutch) word pairs from both FreeDict dictionaries in `directory`, the
-    English -> Dutch ones first; None when either dictionary is missing."""
+def dictionary_files(directory: Path) -> dict[str, tuple[Path, Path]] | None:
+    """The (index, data) files of both FreeDict dictionaries in `directory`, or None when
+    either is missing (a cheap check: nothing is read)."""
     paths = {
         name: (directory / f"{name}.index", directory / f"{name}.dict.dz")
         for name in (ENG_NLD, NLD_ENG)
     }
-    if not all(path.is_file() for pair in paths.values() for path in pair):
+    return paths if all(path.is_file() for pair in paths.values() for path in pair) else None
+
+
+def dictionary_pairs(directory: Path) -> list[tuple[str, str]] | None:
+    """(English, Dutch) word pairs from both FreeDict dictionaries in `directory`, the
+    English -> Dutch ones first; None when either dictionary is missing."""
+    paths = dictionary_files(directory)
+    if paths is None:
         return None
     forward = [(en, nl) for en, nls in read_dictd(*paths[ENG_NLD]) for nl in nls]
     inverted = [(en, nl) for nl, ens in read_dictd(*paths[NLD_ENG]) for en in ens]

@@ -25,7 +25,7 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 
 from index.models import Hit
-from ingest.models import Passage, PassageKind
+from ingest.models import Passage
 from service import coverage
 from service.cite import is_verbatim
 from service.evidence import (
@@ -508,7 +508,6 @@ class Answerer:
         for passage in index.passages:
             if is_conclusion(passage):
                 self._conclusions.setdefault(passage.chapter, []).append(passage)
-        self._recommendations = [p for p in index.passages if p.kind is PassageKind.RECOMMENDATION]
 
     def retrieve(self, question: str, *, history: Sequence[str] = (), top_k: int = 5) -> Retrieval:
         """Search, embed once, and score the candidate passages' sentences.
@@ -604,7 +603,7 @@ class Answerer:
         summary = asks_summary(question)
         extra: dict[str, tuple[Passage, float]] = {}
         if asks_recommendation(question):
-            extra.update((p.passage_id, (p, 0.0)) for p in self._recommendations)
+            extra.update((p.passage_id, (p, 0.0)) for p in self.scorer.recommendations)
         if summary:
             extra.update(
                 (p.passage_id, (p, SUMMARY_BONUS))

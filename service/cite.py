@@ -276,7 +276,6 @@ class ClaimChecker:
             for p in index.passages
         }
         self._soft = SoftMatcher(w for groups in self._words.values() for ws in groups for w in ws)
-        self._recommendations = [p for p in index.passages if p.kind is PassageKind.RECOMMENDATION]
 
     def check(self, claim: str, *, top_k: int = 3) -> CiteResult:
         """The verdict and up to `top_k` matches for one claim."""
@@ -381,7 +380,7 @@ class ClaimChecker:
             if hit.dense_score is not None:
                 cosines.setdefault(hit.passage.passage_id, hit.dense_score)
         if claim.recommends:
-            for passage in self._recommendations:
+            for passage in self.scorer.recommendations:
                 passages.setdefault(passage.passage_id, passage)
         return passages, cosines
 

@@ -19,7 +19,7 @@ from wordfreq import zipf_frequency
 
 from index.analysis import fold, words
 from index.models import Hit, Sentence
-from ingest.models import Passage
+from ingest.models import Passage, PassageKind
 
 if TYPE_CHECKING:
     from index.store import HybridIndex
@@ -116,6 +116,8 @@ class EvidenceScorer:
             p.passage_id: [set(index.analyze(s.text)) for s in index.sentences(p.passage_id)]
             for p in index.passages
         }
+        # the report's recommendations (answers to and support for claims about them)
+        self.recommendations = [p for p in index.passages if p.kind is PassageKind.RECOMMENDATION]
         # the first letters of every word of the report, folded ("brit" for Britse)
         self.word_prefixes = frozenset(
             word[:WORD_PREFIX_CHARS]
