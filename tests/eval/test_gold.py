@@ -39,9 +39,13 @@ def questions() -> list[dict[str, Any]]:
     return _load("questions.jsonl")
 
 
-@pytest.fixture(scope="module")
-def claims() -> list[dict[str, Any]]:
-    return _load("claims.jsonl")
+# the gold claims and the held-out claim probe (eval/gold/README.md): every claim check runs on both
+CLAIM_FILES = ("claims.jsonl", "claim_probe.jsonl")
+
+
+@pytest.fixture(scope="module", params=CLAIM_FILES)
+def claims(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    return _load(request.param)
 
 
 def _is_footnote(report: str, evidence: str) -> bool:
@@ -218,7 +222,7 @@ def test_claim_schema(claims: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "duplicate claim ids"
     for c in claims:
         assert set(c) >= {"id", "claim", "kind", "expected_verdict", "evidence", "sections"}, c
-        assert re.fullmatch(r"c\d{3}", c["id"]), c["id"]
+        assert re.fullmatch(r"c\d{3}|k\d{2}", c["id"]), c["id"]
         assert isinstance(c["claim"], str) and len(c["claim"]) >= 20, c["id"]
         assert c["kind"] in CLAIM_KINDS and c["expected_verdict"] in VERDICTS, c["id"]
         assert all(SECTION.match(s) for s in c["sections"]), c["id"]
@@ -252,6 +256,20 @@ def test_unsupported_claims_are_not_in_the_report(
     for c in claims:
         if c["kind"] in {"unsupported", "contradicted"}:
             assert not evidence_in(report, c["claim"]), c["id"]
+
+
+def test_claim_probe_is_held_out_and_mixed() -> None:
+    """The claim probe, written before any calibration, stays apart from the gold claims."""
+    probe, gold = _load("claim_probe.jsonl"), _load("claims.jsonl")
+    assert all(re.fullmatch(r"k\d{2}", c["id"]) for c in probe)
+    seen = {normalize(c["claim"]) for c in gold}
+    assert not [c["id"] for c in probe if normalize(c["claim"]) in seen]
+    verdicts = Counter(c["expected_verdict"] for c in probe)
+    assert verdicts["supported"] >= 12 and verdicts["partial"] >= 5 and verdicts["not_found"] >= 13
+    kinds = Counter(c["kind"] for c in probe)
+    assert kinds["unsupported"] >= 4 and kinds["contradicted"] >= 9
+    assert 4 <= sum(c["lang"] == "en" for c in probe) <= 10
+    assert {s.split(".")[0] for c in probe for s in c["sections"]} >= {str(n) for n in range(1, 9)}
 
 
 def test_unanswerable_holdout_is_separate_and_well_formed(
