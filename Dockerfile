@@ -43,7 +43,7 @@ COPY ingest ./ingest
 COPY index ./index
 COPY service ./service
 COPY eval ./eval
-RUN pip install . && python -c "from service.settings import packaged_model_path; print(packaged_model_path())"
+RUN pip install . && python -c "from index.encoders.registry import packaged_model_path; print(packaged_model_path())"
 
 # The report the index is built from (MINUSMA_SOURCES above points here).
 COPY data ./data

@@ -254,7 +254,7 @@ def detail_sections(results: dict[str, Any]) -> list[str]:
             "Units: passages for ours, 1000-character chunks for LangChain's recipe. "
             "LangChain's default recipe has no embedding cache, so its warm run embeds "
             "everything again. Query encoder onnx-int8: the build exports the model to ONNX "
-            "(index/onnx_encoder.py), embeds with the float export on all cores and writes "
+            "(index/encoders/onnx.py), embeds with the float export on all cores and writes "
             "the int8 query encoder; the torch rows embed with sentence-transformers and "
             "write no export. Cold: empty embedding and export cache; warm: both filled.",
         ]

@@ -1,63 +1,31 @@
-"""Sentence-transformers embeddings, batch first, with an on-disk cache keyed by (model, text).
+"""The `Embedder`: passages and queries through an encoder, with an on-disk cache keyed by
+(model, text).
 
-The model is loaded lazily and once per process (`_load_model` is cached by name), so a
-rebuild whose texts are all in the cache never imports torch or loads the model at all.
-With a `document_encoder` (the model's float ONNX export, which an index serving queries by
-ONNX carries anyway) documents are embedded by onnxruntime on all cores instead: the same
-vectors (cosine > 0.99999) in about 30% less time (bench/bench_build.py).
+Documents are embedded by sentence-transformers (`encoders/torch.py`), loaded lazily and
+once per process, so a rebuild whose texts are all in the cache never imports torch or
+loads the model at all. With a `document_encoder` (the model's float ONNX export, which an
+index serving queries by ONNX carries anyway) documents are embedded by onnxruntime on all
+cores instead: the same vectors (cosine > 0.99999) in about 30% less time
+(bench/bench_build.py). With a `query_encoder_path`, queries are embedded by ONNX too.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.errors import IndexError_
+from index.encoders.base import Encoder
+from index.encoders.torch import TorchEncoder
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
-    from index.onnx_encoder import OnnxQueryEncoder
-
-BATCH_SIZE = 64
 # Queries longer than this are cut before tokenising: the model sees at most 256 tokens
 # anyway, and tokenising 100 KB of text would only cost time.
 MAX_QUERY_CHARS = 4000
-_MODEL_LOCK = threading.Lock()
-
-
-class EmbeddingError(IndexError_):
-    """The embedding model cannot be loaded or run."""
-
-
-@functools.cache
-def _load_model(model: str) -> SentenceTransformer:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(model, device="cpu")
-    except Exception as exc:  # any loader failure becomes one message naming the fix
-        raise EmbeddingError(
-            f"cannot load embedding model {model!r} ({type(exc).__name__}: {exc}); set "
-            "MINUSMA_EMBEDDING_MODEL to a local sentence-transformers folder or an "
-            "installed model name"
-        ) from exc
-
-
-def get_model(model: str) -> SentenceTransformer:
-    """The process-wide SentenceTransformer for `model` (loaded on first use)."""
-    with _MODEL_LOCK:
-        return _load_model(model)
 
 
 class EmbeddingCache:
@@ -105,25 +73,6 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def cache_identity(model: str, model_label: str) -> str:
-    """The cache's model key: the label, plus a fingerprint of the weights of a local model.
-
-    A model folder re-trained in place keeps its path but not its vectors, so the size and
-    modification time of its weight files are part of the key.
-    """
-    folder = Path(model)
-    if not folder.is_dir():
-        return model_label
-    digest = hashlib.sha256()
-    for weights in sorted(folder.rglob("*")):
-        if weights.suffix in {".safetensors", ".bin", ".onnx"} and weights.is_file():
-            stat = weights.stat()
-            digest.update(
-                f"{weights.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns};".encode()
-            )
-    return f"{model_label}@{digest.hexdigest()[:16]}"
-
-
 def _available_cores() -> int:
     """The cores this process may run on (its CPU affinity where the OS reports one)."""
     affinity = getattr(os, "sched_getaffinity", None)
@@ -147,26 +96,21 @@ class Embedder:
         """`document_encoder`, when given, returns the model's float ONNX export (called
         only when some text is not in the cache) and documents are embedded with it."""
         self.model_name = model
-        self._document_encoder_path = document_encoder
-        self._document_encoder: OnnxQueryEncoder | None = None
-        # With an ONNX export, queries are embedded without torch (see index/onnx_encoder.py).
-        self.query_encoder_path = query_encoder_path
-        self._query_encoder: OnnxQueryEncoder | None = None
         self.model_label = model_label
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
+        self.query_encoder_path = query_encoder_path
+        self._document_export = document_encoder
         self._cache_path = cache_dir / "embeddings.sqlite" if cache_dir else None
+        self._torch = TorchEncoder(model, label=model_label)
         self.embedded = 0  # texts sent to the model by embed_passages
         self.cache_hits = 0
         self.queries_embedded = 0  # texts sent to the model by embed_queries
 
     @property
     def dimension(self) -> int:
-        """Embedding dimension (loads the model)."""
-        dim = get_model(self.model_name).get_sentence_embedding_dimension()
-        if not dim:
-            raise EmbeddingError(f"model {self.model_name!r} does not report its dimension")
-        return int(dim)
+        """Embedding dimension (loads the torch model)."""
+        return self._torch.dimension
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) L2-normalised float32 vectors of document texts, through the cache."""
@@ -174,9 +118,8 @@ class Embedder:
         if self._cache_path is None:
             self.embedded += len(prefixed)
             return self._encode_documents(prefixed)
-        cache = EmbeddingCache(
-            self._cache_path, model_label=cache_identity(self.model_name, self.model_label)
-        )
+        # Every encoder of the model shares its identity, so the key needs no ONNX export.
+        cache = EmbeddingCache(self._cache_path, model_label=self._torch.identity)
         try:
             return self._embed_cached(prefixed, cache)
         finally:
@@ -186,14 +129,31 @@ class Embedder:
         """(n, dim) L2-normalised float32 vectors of queries (query prefix applied)."""
         self.queries_embedded += len(texts)
         prefixed = [self.query_prefix + t[:MAX_QUERY_CHARS] for t in texts]
-        if self.query_encoder_path is None:
-            return self._encode(prefixed)
-        if self._query_encoder is None:
-            from index.onnx_encoder import OnnxQueryEncoder
-
-            tokenizer = Path(self.model_name) / "tokenizer.json"
-            self._query_encoder = OnnxQueryEncoder(self.query_encoder_path, tokenizer)
         return self._query_encoder.encode(prefixed)
+
+    @cached_property
+    def _query_encoder(self) -> Encoder:
+        """ONNX when the index carries an export (no torch in the served process), else torch."""
+        if self.query_encoder_path is None:
+            return self._torch
+        from index.encoders.onnx import OnnxEncoder
+
+        return OnnxEncoder(self.query_encoder_path, Path(self.model_name) / "tokenizer.json")
+
+    @cached_property
+    def _document_encoder(self) -> Encoder:
+        """The float ONNX export on all cores when there is one (made on first use), else torch."""
+        if self._document_export is None:
+            return self._torch
+        from index.encoders.onnx import OnnxEncoder
+
+        return OnnxEncoder(
+            self._document_export(),
+            Path(self.model_name) / "tokenizer.json",
+            threads=_available_cores(),
+            batch_size=16,  # on the report's sentences faster than 32 or 64
+            identity=self._torch.identity,
+        )
 
     def _embed_cached(self, texts: list[str], cache: EmbeddingCache) -> np.ndarray:
         keys = [text_key(t) for t in texts]
@@ -211,37 +171,6 @@ class Embedder:
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
     def _encode_documents(self, texts: list[str]) -> np.ndarray:
-        if self._document_encoder_path is None or not texts:
-            return self._encode(texts)
-        if self._document_encoder is None:
-            from index.onnx_encoder import OnnxQueryEncoder
-
-            self._document_encoder = OnnxQueryEncoder(
-                self._document_encoder_path(),
-                Path(self.model_name) / "tokenizer.json",
-                threads=_available_cores(),
-                batch_size=16,  # on the report's sentences faster than 32 or 64
-            )
-        return self._document_encoder.encode(texts)
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        model = get_model(self.model_name)
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        try:
-            import torch
-
-            with torch.inference_mode():
-                vectors: Any = model.encode(
-                    texts,
-                    batch_size=BATCH_SIZE,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-        except Exception as exc:
-            raise EmbeddingError(
-                f"embedding with {self.model_name!r} failed ({type(exc).__name__}: {exc}); "
-                "check MINUSMA_EMBEDDING_MODEL"
-            ) from exc
-        return np.asarray(vectors, dtype=np.float32)
+        # No texts: torch gives the model's dimension without making the ONNX export.
+        encoder = self._document_encoder if texts else self._torch
+        return encoder.encode(texts)

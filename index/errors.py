@@ -11,3 +11,7 @@ class IndexBuildError(IndexError_):
 
 class IndexLoadError(IndexError_):
     """The index on disk is missing, corrupted, or does not match the settings."""
+
+
+class EmbeddingError(IndexError_):
+    """The embedding model cannot be loaded or run."""

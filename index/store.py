@@ -56,7 +56,8 @@ from index.analysis import (
 )
 from index.cues import Language, answer_pattern, query_language
 from index.dense import DenseIndex
-from index.embed import MAX_QUERY_CHARS, Embedder, cache_identity
+from index.embed import MAX_QUERY_CHARS, Embedder
+from index.encoders.base import cache_identity
 from index.errors import IndexBuildError, IndexError_, IndexLoadError
 from index.glossary import QueryExpander, extract_glossary
 from index.models import (
@@ -568,7 +569,7 @@ class _OnnxExports:
         """The float export's path (made now if neither this build nor the cache has it)."""
         if self._float is None:
             self._check_local_model()
-            from index.onnx_encoder import export_query_encoder
+            from index.encoders.onnx import export_query_encoder
 
             self._float = self._cached("onnx", export_query_encoder)
         return self._float
@@ -579,7 +580,7 @@ class _OnnxExports:
         if self.config.query_encoder == "onnx":
             shutil.copyfile(self.float_graph(), out)
             return
-        from index.onnx_encoder import quantize_query_encoder
+        from index.encoders.onnx import quantize_query_encoder
 
         def quantise(_model: str, target: Path) -> None:
             quantize_query_encoder(self.float_graph(), target)

@@ -25,7 +25,7 @@ PARAGRAPH_SEPARATOR = "\n"
 
 @lru_cache(maxsize=1)
 def _tokenizer() -> Tokenizer:
-    from service.settings import packaged_model_path
+    from index.encoders.registry import packaged_model_path
 
     path = packaged_model_path() / "tokenizer.json"
     if not path.is_file():

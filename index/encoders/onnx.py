@@ -1,7 +1,7 @@
-"""An ONNX encoder for a sentence-transformers folder: no torch, no transformers at run time.
+"""The ONNX encoder of a sentence-transformers folder: no torch, no transformers at run time.
 
 `export_query_encoder` (needs torch and transformers, run once at build time) writes the
-model's transformer as ONNX; `OnnxQueryEncoder` then embeds texts with tokenizers,
+model's transformer as ONNX; `OnnxEncoder` then embeds texts with tokenizers,
 onnxruntime and numpy only (the model's own pooling — mean, CLS or max over the attention
 mask, read from its folder — then L2 normalisation). The served process embeds one short
 question per request with it (one thread); the index build embeds the report's sentences with
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.embed import EmbeddingError
+from index.errors import EmbeddingError
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -116,7 +116,7 @@ def export_query_encoder(model_path: str, out: Path) -> None:
 
     The graph takes int64 `input_ids`, `attention_mask` and `token_type_ids` of shape
     (batch, sequence) and returns `last_hidden_state` (batch, sequence, hidden); pooling
-    and normalisation are left to `OnnxQueryEncoder`.
+    and normalisation are left to `OnnxEncoder`.
     """
     import torch
     from transformers import AutoModel
@@ -204,7 +204,7 @@ def max_seq_length(model_folder: Path) -> int:
     return int(value) if value else DEFAULT_MAX_SEQ_LENGTH
 
 
-class OnnxQueryEncoder:
+class OnnxEncoder:
     """Embeds texts with an exported transformer: tokenizers + onnxruntime + numpy."""
 
     def __init__(
@@ -215,6 +215,7 @@ class OnnxQueryEncoder:
         max_length: int | None = None,
         threads: int = 1,
         batch_size: int = 32,
+        identity: str | None = None,
     ) -> None:
         """Load the graph and the tokenizer.
 
@@ -228,7 +229,10 @@ class OnnxQueryEncoder:
                 requests at once; the cores available for a one-off batch job).
             batch_size: texts per run; longer inputs are sorted by length first, so a
                 batch pads to similar lengths.
+            identity: the cache key of its vectors (default the graph's path); an export
+                of a model gives that model's vectors, so `Embedder` passes the model's.
         """
+        self.identity = identity or str(onnx_path)
         folder = Path(tokenizer_json).parent
         self._pooling = pooling_mode(folder)
         limit = max_length or max_seq_length(folder)

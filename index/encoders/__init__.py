@@ -1,0 +1,1 @@
+"""Text encoders behind one contract (`base.Encoder`): sentence-transformers/torch and ONNX."""
