@@ -43,6 +43,7 @@ COPY ingest ./ingest
 COPY index ./index
 COPY service ./service
 COPY eval ./eval
+COPY cli ./cli
 RUN pip install . && python -c "from index.encoders.registry import packaged_model_path; print(packaged_model_path())"
 
 # The report the index is built from (MINUSMA_SOURCES above points here).

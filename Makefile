@@ -37,8 +37,8 @@ run: index
 	$(BIN)/minusma-qa serve --host $(HOST) --port $(PORT)
 
 lint: setup
-	$(BIN)/ruff check ingest index service eval tests bench scripts
-	$(BIN)/ruff format --check ingest index service eval tests bench scripts
+	$(BIN)/ruff check cli ingest index service eval tests bench scripts
+	$(BIN)/ruff format --check cli ingest index service eval tests bench scripts
 
 typecheck: setup
 	$(BIN)/mypy

@@ -212,12 +212,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unknown pair kinds {unknown}; choose from {KINDS}")
 
     settings = Settings()
-    passages = ingest_sources(settings.sources)
+    passages = ingest_sources(settings.sources, config=settings.ingest_config())
     pairs = build_pairs(passages, kinds=kinds, per_passage=args.per_passage, seed=args.seed)
     counts = Counter(p.kind for p in pairs)
     print(f"{len(pairs)} pairs from {len(passages)} passages: {dict(counts)}")
     seconds = adapt(
-        settings.resolved_model(),
+        settings.index_config().model,
         pairs,
         args.out,
         epochs=args.epochs,

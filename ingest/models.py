@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 
@@ -72,3 +73,11 @@ class Passage:
         values["kind"] = PassageKind(values["kind"])
         values["note_refs"] = tuple(values.get("note_refs") or ())
         return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """What the ingest is run with: the tokenizer that sizes passages, and their budget."""
+
+    tokenizer: Path  # a tokenizer.json; the command line passes the packaged model's
+    max_passage_tokens: int = 200  # word pieces per passage

@@ -6,7 +6,7 @@ the footer (or the catalog's page labels when the PDF defines them), marks the f
 zone (the trailing run of small-type lines at the bottom of a page), carries font size and
 weight, emits a blank line where the page shows paragraph space, and keeps line-end
 hyphens: recognising structure and repairing text is the shared parser's job
-(`ingest.structure.build_passages`), so the text and PDF paths cannot drift apart.
+(`ingest.passages.build_passages`), so the text and PDF paths cannot drift apart.
 """
 
 from __future__ import annotations

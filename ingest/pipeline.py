@@ -10,15 +10,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ingest.errors import IngestError
-from ingest.models import Passage, SourceLine
-from ingest.structure import build_passages
+from ingest.models import IngestConfig, Passage, SourceLine
+from ingest.passages import build_passages
 from ingest.text import read_text_lines
 
 PASSAGES_FILE = "passages.jsonl"
 
 
 def ingest_sources(
-    paths: Sequence[Path], *, max_tokens: int = 200, progress: bool = False
+    paths: Sequence[Path], *, config: IngestConfig, progress: bool = False
 ) -> list[Passage]:
     """The passages of every source, in order.
 
@@ -36,7 +36,7 @@ def ingest_sources(
     sources = [(path, read_source_lines(path), sha256_of(path)) for path in paths]
     passages: list[Passage] = []
     for path, lines, digest in _progress(sources, enabled=progress):
-        found = build_passages(lines, source=path.name, source_sha256=digest, max_tokens=max_tokens)
+        found = build_passages(lines, source=path.name, source_sha256=digest, config=config)
         passages.extend(_prefixed(found, prefix=path.stem) if len(paths) > 1 else found)
     _check_unique(passages)
     return passages

@@ -1,4 +1,4 @@
-"""Recognise the report's structure in a sequence of `SourceLine`s and build `Passage`s.
+"""Recognise the report's structure in a sequence of `SourceLine`s: the blocks of the report.
 
 The one structure parser for both sources. Text lines carry no hints, so structure comes
 from textual patterns and line widths (footnotes and chapter introductions are set wider
@@ -22,8 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from ingest.chunking import MODEL_WINDOW, count_tokens, count_tokens_batch, group_pieces, split_long
-from ingest.models import Passage, PassageKind, SourceLine
+from ingest.models import PassageKind, SourceLine
 from ingest.repair import (
     Lexicon,
     is_roman,
@@ -51,7 +50,7 @@ FALLBACK_CHAPTER_TITLE = "Hoofdstuk {num}"
 
 
 @dataclass
-class _Block:
+class Block:
     """One paragraph (or footnote, caption, table row group) before repair and chunking."""
 
     kind: PassageKind
@@ -126,7 +125,7 @@ class _Parser:
     def __init__(self, lines: Sequence[SourceLine]) -> None:
         self.lines = list(lines)
         self.layout = _Layout.measure(self.lines)
-        self.blocks: list[_Block] = []
+        self.blocks: list[Block] = []
         self.chapter = ""
         self.chapter_title = ""
         self.section = ""
@@ -135,8 +134,8 @@ class _Parser:
         self.mode = PassageKind.BODY
         self.label: str | None = None
         self.group = ""
-        self.current: _Block | None = None
-        self.open_block: _Block | None = None
+        self.current: Block | None = None
+        self.open_block: Block | None = None
         self.prefix = ""
         self.box_count = 0
         self.table_count = 0
@@ -229,8 +228,8 @@ class _Parser:
 
     # -- block helpers ---------------------------------------------------------------------
 
-    def new_block(self, kind: PassageKind, *, label: str | None = None, group: str = "") -> _Block:
-        block = _Block(
+    def new_block(self, kind: PassageKind, *, label: str | None = None, group: str = "") -> Block:
+        block = Block(
             kind=kind,
             chapter=self.chapter,
             chapter_title=self.chapter_title,
@@ -256,7 +255,7 @@ class _Parser:
 
     # -- the pass --------------------------------------------------------------------------
 
-    def run(self) -> list[_Block]:
+    def run(self) -> list[Block]:
         i = self.next_nonblank(0)
         i = self.at_front_title(i)
         while i < len(self.lines):
@@ -365,7 +364,7 @@ class _Parser:
             block.chapter, block.chapter_title = self.chapter, self.chapter_title
             block.section, block.section_title = self.section, self.section_title
 
-    def is_wide(self, block: _Block) -> bool:
+    def is_wide(self, block: Block) -> bool:
         return max((len(line.text.strip()) for line in block.lines), default=0) > self.layout.wide
 
     def at_finding(self, i: int) -> int | None:
@@ -404,7 +403,7 @@ class _Parser:
         block.lines.append(replace(self.lines[i], text=match.group("text")))
         return self.footnote_rest(i + 1, block)
 
-    def footnote_rest(self, j: int, block: _Block) -> int:
+    def footnote_rest(self, j: int, block: Block) -> int:
         while j < len(self.lines):
             if self.layout.hints:
                 line = self.lines[j]
@@ -420,7 +419,7 @@ class _Parser:
             j = k + 1
         return j
 
-    def footnote_goes_on(self, block: _Block, k: int) -> bool:
+    def footnote_goes_on(self, block: Block, k: int) -> bool:
         """Text mode: does line `k` continue the footnote? Footnote lines are set wide; a
         wrapped footnote continues on the next line (rarely after one blank line)."""
         previous = block.lines[-1].text.strip()
@@ -523,7 +522,7 @@ class _Parser:
         self.current.lines.append(line)
         return i + 1
 
-    def starts_new_block(self, i: int, block: _Block) -> bool:
+    def starts_new_block(self, i: int, block: Block) -> bool:
         """Text mode: a wide line after normal ones (a chapter introduction), or an indented
         line after a finished sentence, starts a new paragraph without a blank line."""
         if len(self.text(i)) > self.layout.wide and not self.is_wide(block):
@@ -532,7 +531,7 @@ class _Parser:
         indented = self.lines[i].text[:1].isspace() and self.text(i)[:1].isupper()
         return not self.layout.hints and indented and block.last_text.endswith((".", "!", "?"))
 
-    def continuation(self, i: int, *, bullet: bool) -> _Block | None:
+    def continuation(self, i: int, *, bullet: bool) -> Block | None:
         """The open paragraph this line continues, if any (interrupted by a page break,
         a footnote block or a figure)."""
         block = self.open_block
@@ -546,17 +545,17 @@ class _Parser:
         last = block.last_text
         return block if len(last) >= self.layout.full and not last.endswith(_TERMINAL) else None
 
-    def start_paragraph(self) -> _Block:
+    def start_paragraph(self) -> Block:
         block = self.new_block(self.mode, label=self.label, group=self.group)
         if self.prefix:
             block.prefix, self.prefix = self.prefix, ""
         return block
 
 
-# --- from blocks to passages --------------------------------------------------------------
+# --- from lines to repaired blocks --------------------------------------------------------------
 
 
-def parse_blocks(lines: Sequence[SourceLine]) -> list[_Block]:
+def parse_blocks(lines: Sequence[SourceLine]) -> list[Block]:
     """The structural blocks of `lines`, with their text repaired (no chunking yet)."""
     blocks = _Parser(lines).run()
     lexicon = Lexicon.from_texts(line.text for line in lines)
@@ -578,7 +577,7 @@ def parse_blocks(lines: Sequence[SourceLine]) -> list[_Block]:
     return [block for block in blocks if block.text.strip()]
 
 
-def _anchor_footnotes(blocks: Sequence[_Block]) -> None:
+def _anchor_footnotes(blocks: Sequence[Block]) -> None:
     """Give each footnote the § of the text that refers to it.
 
     A footnote block sits where the page put it, often before the next §'s heading or after
@@ -586,7 +585,7 @@ def _anchor_footnotes(blocks: Sequence[_Block]) -> None:
     include the footnote's label ("§4.1.1, voetnoot iv", not "hoofdstuk 4"). A footnote no
     text refers to keeps the § where it sits.
     """
-    referrer: dict[tuple[str, str], _Block] = {}
+    referrer: dict[tuple[str, str], Block] = {}
     for block in blocks:
         if block.kind is not PassageKind.FOOTNOTE:
             for label in block.note_refs:
@@ -598,151 +597,9 @@ def _anchor_footnotes(blocks: Sequence[_Block]) -> None:
                 block.section, block.section_title = anchor.section, anchor.section_title
 
 
-def _footnote_labels(blocks: Sequence[_Block]) -> dict[str, frozenset[str]]:
+def _footnote_labels(blocks: Sequence[Block]) -> dict[str, frozenset[str]]:
     labels: dict[str, set[str]] = defaultdict(set)
     for block in blocks:
         if block.kind is PassageKind.FOOTNOTE and block.label:
             labels[block.chapter].add(block.label)
     return defaultdict(frozenset, {chapter: frozenset(found) for chapter, found in labels.items()})
-
-
-def build_passages(
-    lines: Sequence[SourceLine], *, source: str, source_sha256: str, max_tokens: int = 200
-) -> list[Passage]:
-    """The passages of one source, in reading order (see the module docstring).
-
-    A passage is one paragraph or a few consecutive short paragraphs of the same section
-    and kind; long paragraphs are split at sentence boundaries to at most `max_tokens`
-    word pieces. Footnotes stay whole unless they exceed the model window (256 word
-    pieces: two footnotes of the report), then they are split like paragraphs
-    (`4.1.1-fn-x`, `4.1.1-fn-x-2`). `paragraph` is the 1-based index of the passage
-    among the passages of the same kind in its section (body passages: `<section>-p<n>`).
-    """
-    blocks = parse_blocks(lines)
-    pieces = _pieces(blocks, max_tokens=max_tokens)
-    return _number(_assemble(pieces, max_tokens=max_tokens), source=source, sha=source_sha256)
-
-
-@dataclass
-class _Piece:
-    block: _Block
-    text: str
-    page: str | None
-    refs: tuple[str, ...]
-
-
-def _pieces(blocks: Sequence[_Block], *, max_tokens: int) -> list[_Piece]:
-    pieces: list[_Piece] = []
-    for block in blocks:
-        whole = block.kind is PassageKind.FOOTNOTE and count_tokens(block.text) <= MODEL_WINDOW
-        parts = [block.text] if whole else split_long(block.text, max_tokens=max_tokens)
-        offset = 0
-        for part in parts:
-            page = _page_at(block, offset)
-            refs = block.note_refs if part is parts[0] else ()
-            pieces.append(_Piece(block, part, page, refs))
-            offset += sum(char.isalpha() for char in part)
-    return pieces
-
-
-def _page_at(block: _Block, letters: int) -> str | None:
-    """The page of the line holding the `letters`-th letter of the block's text."""
-    seen = 0
-    for line in block.lines:
-        seen += sum(char.isalpha() for char in line.text)
-        if seen > letters:
-            return line.page
-    return block.lines[-1].page
-
-
-def _key(block: _Block) -> tuple[str, str, PassageKind, str | None, str]:
-    return (block.chapter, block.section, block.kind, block.label, block.group)
-
-
-def _assemble(pieces: Sequence[_Piece], *, max_tokens: int) -> list[_Piece]:
-    """Merge runs of short pieces of one section, kind and group into single passages."""
-    out: list[_Piece] = []
-    run: list[_Piece] = []
-    for piece in [*pieces, None]:
-        if run and (
-            piece is None
-            or _key(piece.block) != _key(run[0].block)
-            or piece.block.kind in (PassageKind.FOOTNOTE, PassageKind.CAPTION)
-        ):
-            out.extend(_merge_run(run, max_tokens=max_tokens))
-            run = []
-        if piece is not None:
-            run.append(piece)
-    return out
-
-
-def _merge_run(run: list[_Piece], *, max_tokens: int) -> list[_Piece]:
-    if run[0].block.kind is PassageKind.FOOTNOTE:
-        return list(run)
-    sizes = count_tokens_batch([piece.text for piece in run])
-    merged: list[_Piece] = []
-    for group in group_pieces(sizes, max_tokens=max_tokens):
-        first = run[group[0]]
-        text = "\n".join(run[i].text for i in group)
-        refs = tuple(ref for i in group for ref in run[i].refs)
-        merged.append(_Piece(first.block, text, first.page, refs))
-    return merged
-
-
-def _number(pieces: Sequence[_Piece], *, source: str, sha: str) -> list[Passage]:
-    counters: Counter[tuple[str, str]] = Counter()
-    used: set[str] = set()
-    passages: list[Passage] = []
-    for piece in pieces:
-        block = piece.block
-        stem = _id_stem(block)
-        counters[(block.section, stem)] += 1
-        n = counters[(block.section, stem)]
-        passage_id = _unique(_passage_id(block, stem, n), used)
-        passages.append(
-            Passage(
-                passage_id=passage_id,
-                text=piece.text,
-                chapter=block.chapter,
-                section=block.section,
-                section_title=block.section_title,
-                paragraph=n,
-                page=piece.page,
-                kind=block.kind,
-                source=source,
-                source_sha256=sha,
-                chapter_title=block.chapter_title,
-                label=block.label,
-                note_refs=piece.refs,
-            )
-        )
-    return passages
-
-
-def _id_stem(block: _Block) -> str:
-    kind = block.kind
-    if kind is PassageKind.FOOTNOTE:
-        return f"fn-{block.label}"
-    if kind is PassageKind.FINDING:
-        return f"finding-{block.label}"
-    if kind is PassageKind.RECOMMENDATION:
-        return f"rec-{block.label}"
-    if kind is PassageKind.BOX:
-        return f"box{block.label}"
-    return {PassageKind.CAPTION: "cap", PassageKind.TABLE: "table"}.get(kind, "p")
-
-
-def _passage_id(block: _Block, stem: str, n: int) -> str:
-    if block.kind is PassageKind.FOOTNOTE:
-        return f"{block.section}-{stem}"
-    if block.kind is PassageKind.BODY:
-        return f"{block.section}-p{n}"
-    return f"{block.section}-{stem}-{n}"
-
-
-def _unique(passage_id: str, used: set[str]) -> str:
-    candidate, k = passage_id, 2
-    while candidate in used:
-        candidate, k = f"{passage_id}-{k}", k + 1
-    used.add(candidate)
-    return candidate

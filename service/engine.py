@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
-from index.config import from_settings
 from index.errors import IndexError_
 from index.store import HybridIndex, load_index
 from service.answer import Answerer
@@ -38,7 +37,7 @@ def open_index(settings: Settings) -> HybridIndex:
             f"{settings.index_dir}` (or `make index`)"
         )
     try:
-        return load_index(settings.index_dir, config=from_settings(settings))
+        return load_index(settings.index_dir, config=settings.index_config())
     except IndexError_ as exc:
         raise ServiceError(str(exc)) from None
 

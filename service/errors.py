@@ -1,14 +1,7 @@
-"""Package exceptions that mean "the user must fix something": one line, never a trace."""
+"""The service's exception; the command line and the HTTP edge turn it into a message."""
 
 from __future__ import annotations
-
-from eval.errors import EvalError
-from index.errors import IndexError_
-from ingest.errors import IngestError
 
 
 class ServiceError(Exception):
     """The service cannot start or run as configured; the message names the fix."""
-
-
-USER_ERRORS: tuple[type[Exception], ...] = (IngestError, IndexError_, ServiceError, EvalError)

@@ -1,4 +1,5 @@
-"""One Settings class, read from the environment (MINUSMA_*), built in main() or create_app."""
+"""One Settings class, read from the environment (MINUSMA_*), built in main() or create_app;
+it makes each layer's own small config (`ingest_config`, `index_config`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.encoders.registry import DEFAULT_MODEL, resolve_model
+from index.encoders.registry import DEFAULT_MODEL, default_tokenizer, resolve_model
+from index.models import IndexConfig
+from ingest.models import IngestConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = PROJECT_ROOT / "data" / "iob-minusma-evaluatie-2022.txt"
@@ -97,6 +100,23 @@ class Settings(BaseSettings):
             raise ValueError("embedding_model is empty; set MINUSMA_EMBEDDING_MODEL")
         return value.strip()
 
-    def resolved_model(self) -> str:
-        """The model argument for SentenceTransformer: a path or a hub name."""
-        return str(resolve_model(self.embedding_model, cache_dir=self.cache_dir))
+    def ingest_config(self) -> IngestConfig:
+        """What the ingest takes: passages are sized in the packaged model's word pieces,
+        whatever the embedding model (their budget leaves room in its 256-piece window)."""
+        return IngestConfig(
+            tokenizer=default_tokenizer(), max_passage_tokens=self.max_passage_tokens
+        )
+
+    def index_config(self) -> IndexConfig:
+        """What the index is built and loaded with (the model resolved to a path or name)."""
+        return IndexConfig(
+            model=str(resolve_model(self.embedding_model, cache_dir=self.cache_dir)),
+            model_label=self.embedding_model,
+            query_prefix=self.query_prefix,
+            passage_prefix=self.passage_prefix,
+            faiss_index_type=self.faiss_index_type,
+            max_passage_tokens=self.max_passage_tokens,
+            cache_dir=self.cache_dir,
+            query_encoder=self.query_encoder,
+            translate_english=self.translate_english,
+        )

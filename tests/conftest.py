@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from index.config import from_settings
 from index.models import IndexConfig
 from index.store import build_index
 from ingest.models import Passage
@@ -26,14 +25,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session")
 def report_passages() -> list[Passage]:
     """The shipped report, ingested once."""
-    return ingest_sources([DEFAULT_SOURCE], max_tokens=Settings().max_passage_tokens)
+    return ingest_sources([DEFAULT_SOURCE], config=Settings().ingest_config())
 
 
 @pytest.fixture(scope="session")
 def report_index_config(tmp_path_factory: pytest.TempPathFactory) -> IndexConfig:
     """The default settings' index configuration, with a session-private embedding cache."""
     cache = tmp_path_factory.mktemp("embedding-cache")
-    return from_settings(Settings(cache_dir=cache))
+    return Settings(cache_dir=cache).index_config()
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +42,7 @@ def report_index_dir(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     """A real index of the shipped report (built once per session); load it with
-    `load_index(report_index_dir, config=from_settings(Settings()))`."""
+    `load_index(report_index_dir, config=Settings().index_config())`."""
     index_dir = tmp_path_factory.mktemp("report-index") / "index"
     build_index(report_passages, index_dir, config=report_index_config)
     return index_dir

@@ -39,3 +39,8 @@ def resolve_model(name: str, *, cache_dir: Path) -> Path | str:
 def packaged_model_path() -> Path:
     """The default model's folder (all-MiniLM-L6-v2; needs no cache directory)."""
     return _minilm_folder(Path())
+
+
+def default_tokenizer() -> Path:
+    """The default model's tokenizer.json: the ingest sizes passages in its word pieces."""
+    return packaged_model_path() / "tokenizer.json"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from index.config import from_settings
 from index.store import build_index
 from ingest.models import Passage
 from service.settings import Settings
@@ -23,5 +22,5 @@ def small_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(index_dir=root / "index", cache_dir=root / "cache")
     lines = (FIXTURES / "passages.jsonl").read_text(encoding="utf-8").splitlines()
     passages = [Passage.from_dict(json.loads(line)) for line in lines if line.strip()]
-    build_index(passages, settings.index_dir, config=from_settings(settings))
+    build_index(passages, settings.index_dir, config=settings.index_config())
     return settings

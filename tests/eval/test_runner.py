@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli import _register_all, app
 from eval.client import in_process
 from eval.gate import load_floors
 from eval.gold import load_gold
 from eval.results import build_results
 from eval.runner import run
-from service.cli import _register_all, app
 from service.settings import Settings
 from tests.eval.conftest import FIXTURE_GOLD
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from index.config import from_settings
 from index.models import IndexConfig
 from index.store import HybridIndex, build_index, load_index
 from ingest.models import Passage
@@ -29,7 +28,7 @@ def small_config(tmp_path_factory: pytest.TempPathFactory) -> IndexConfig:
     to torch so the many small builds skip the ONNX export (tests/index/test_onnx_index.py
     covers it)."""
     cache = tmp_path_factory.mktemp("small-cache")
-    return from_settings(Settings(cache_dir=cache, query_encoder="torch"))
+    return Settings(cache_dir=cache, query_encoder="torch").index_config()
 
 
 @pytest.fixture(scope="session")

@@ -197,7 +197,7 @@ def test_opting_in_after_a_build_without_dictionaries_asks_for_a_rebuild(
 ) -> None:
     """An index built before the dictionaries were installed has no table: with the setting
     on, loading warns and `index --if-needed` rebuilds; with it off nothing changes."""
-    from index.cli import _translation_table_missing
+    from cli.index import _translation_table_missing
 
     without = dataclasses.replace(small_config, dictionary_dir=tmp_path / "none")
     manifest = build_index(small_passages, tmp_path / "index", config=without)

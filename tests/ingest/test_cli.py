@@ -10,14 +10,14 @@ import pytest
 
 from ingest.models import Passage
 from ingest.pipeline import PASSAGES_FILE, ingest_sources, read_passages, write_passages
-from tests.ingest.conftest import EXCERPT
+from tests.ingest.conftest import EXCERPT, INGEST_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from service.cli import main; main()", "ingest", *args],
+        [sys.executable, "-c", "from cli import main; main()", "ingest", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -59,7 +59,7 @@ def test_cli_bad_input(tmp_path: Path, name: str, content: bytes | None, reason:
 def test_several_sources_get_prefixed_ids(tmp_path: Path) -> None:
     copy = tmp_path / "kopie.txt"
     copy.write_bytes(EXCERPT.read_bytes())
-    passages = ingest_sources([EXCERPT, copy])
+    passages = ingest_sources([EXCERPT, copy], config=INGEST_CONFIG)
     ids = [p.passage_id for p in passages]
     assert len(ids) == len(set(ids))
     assert "report_excerpt:1.1-p1" in ids and "kopie:1.1-p1" in ids

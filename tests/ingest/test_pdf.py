@@ -23,8 +23,9 @@ import pytest
 
 from ingest.errors import IngestError
 from ingest.models import Passage, PassageKind, SourceLine
+from ingest.passages import build_passages
 from ingest.pdf import read_pdf_lines
-from ingest.structure import build_passages
+from tests.ingest.conftest import INGEST_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "data" / "iob-minusma-evaluatie-2022.txt"
@@ -64,7 +65,7 @@ def pdf_lines(rendered: tuple[Path, Any]) -> list[SourceLine]:
 
 @pytest.fixture(scope="module")
 def pdf_passages(pdf_lines: list[SourceLine]) -> list[Passage]:
-    return build_passages(pdf_lines, source="report.pdf", source_sha256=SHA)
+    return build_passages(pdf_lines, source="report.pdf", source_sha256=SHA, config=INGEST_CONFIG)
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +379,7 @@ def test_cli_rejects_bad_pdf_without_output(tmp_path: Path, kind: str) -> None:
     out = tmp_path / "out"
     command = ["ingest", str(good), str(path), "--out", str(out)]
     result = subprocess.run(
-        [sys.executable, "-c", "from service.cli import main; main()", *command],
+        [sys.executable, "-c", "from cli import main; main()", *command],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -6,10 +6,11 @@ import re
 import statistics
 
 from ingest import quality
-from ingest.chunking import MODEL_WINDOW, count_tokens_batch
+from ingest.chunking import MODEL_WINDOW, token_counter
 from ingest.models import Passage, PassageKind, SourceLine
 from ingest.pipeline import ingest_sources
 from service.settings import DEFAULT_SOURCE
+from tests.ingest.conftest import INGEST_CONFIG
 
 # A strict, independent reading of the § headings: a line that starts with a 2- or
 # 3-level number and a capitalised title, excluding chapter 8's numbered findings.
@@ -99,7 +100,7 @@ def test_findings_and_recommendations(report_passages: list[Passage]) -> None:
 
 
 def test_token_budget(report_passages: list[Passage]) -> None:
-    sizes = count_tokens_batch([p.text for p in report_passages])
+    sizes = token_counter(INGEST_CONFIG.tokenizer).count_batch([p.text for p in report_passages])
     assert max(sizes) <= MODEL_WINDOW
     body = [
         n for n, p in zip(sizes, report_passages, strict=True) if p.kind is not PassageKind.FOOTNOTE
@@ -110,7 +111,7 @@ def test_token_budget(report_passages: list[Passage]) -> None:
 def test_ids_unique_and_stable(report_passages: list[Passage]) -> None:
     ids = [p.passage_id for p in report_passages]
     assert len(ids) == len(set(ids))
-    again = ingest_sources([DEFAULT_SOURCE])
+    again = ingest_sources([DEFAULT_SOURCE], config=INGEST_CONFIG)
     assert [(p.passage_id, p.text) for p in again] == [
         (p.passage_id, p.text) for p in report_passages
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from ingest.models import Passage, PassageKind, SourceLine
-from ingest.structure import build_passages
-from tests.ingest.conftest import EXCERPT
+from ingest.passages import build_passages
+from tests.ingest.conftest import EXCERPT, INGEST_CONFIG
 
 
 def by_id(passages: list[Passage]) -> dict[str, Passage]:
@@ -154,7 +154,7 @@ def test_pdf_hints_drive_structure() -> None:
             "i Een voetnoot onderaan de pagina.", page="8", font_size=7.0, footnote_zone=True
         ),
     ]
-    passages = build_passages(lines, source="r.pdf", source_sha256="0" * 64)
+    passages = build_passages(lines, source="r.pdf", source_sha256="0" * 64, config=INGEST_CONFIG)
     # two short paragraphs share one passage; its page is the page of its first line
     assert [(p.passage_id, p.page) for p in passages] == [("1.1-p1", "7"), ("1.1-fn-i", "8")]
     texts = " ".join(p.text for p in passages)

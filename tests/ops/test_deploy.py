@@ -289,7 +289,7 @@ def test_dockerfile_healthcheck_and_entrypoint() -> None:
 def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
     ignored = set(DOCKERIGNORE.read_text(encoding="utf-8").split())
     assert {".venv", "var", ".git"} <= ignored
-    assert not ignored & {"data", "service", "index", "ingest", "eval", "docker"}
+    assert not ignored & {"data", "cli", "service", "index", "ingest", "eval", "docker"}
 
 
 # --- entry point = Makefile ------------------------------------------------------------------
@@ -318,7 +318,7 @@ def test_entrypoint_serve_step_matches_the_makefile_run_target() -> None:
 def test_cli_has_the_options_the_container_uses() -> None:
     from typer.testing import CliRunner
 
-    from service.cli import _register_all, app
+    from cli import _register_all, app
 
     _register_all()
     runner = CliRunner()

@@ -44,7 +44,7 @@ def serve_in_process(
     """Run `minusma-qa serve` through the console entry point's main(); (exit code, stderr)."""
     import uvicorn
 
-    from service.cli import main
+    from cli import main
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the service started on a damaged index")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.commands import KEEP_ALIVE_S
+from cli.service import KEEP_ALIVE_S
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

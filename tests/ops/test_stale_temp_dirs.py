@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from index.config import from_settings
 from index.models import IndexConfig
 from index.store import load_index, remove_stale_temp_dirs
 from service.settings import Settings
@@ -28,7 +27,6 @@ FIXTURE = ROOT / "tests" / "fixtures" / "index" / "passages.jsonl"
 PAUSED_BUILD = """
 import json, sys
 from pathlib import Path
-from index.config import from_settings
 from index.store import build_index
 from ingest.models import Passage
 from service.settings import Settings
@@ -36,7 +34,7 @@ from service.settings import Settings
 fixture, index_dir, cache = (Path(arg) for arg in sys.argv[1:4])
 lines = fixture.read_text(encoding="utf-8").splitlines()
 passages = [Passage.from_dict(json.loads(line)) for line in lines if line.strip()]
-config = from_settings(Settings(cache_dir=cache, query_encoder="torch"))
+config = Settings(cache_dir=cache, query_encoder="torch").index_config()
 
 def pause(stage, done, total):
     if stage == "analyse" and done == 0:  # the temporary directory exists by now
@@ -54,7 +52,7 @@ def _temp_dirs(index_dir: Path) -> set[Path]:
 
 @pytest.fixture
 def torch_config(tmp_path: Path) -> IndexConfig:
-    return from_settings(Settings(cache_dir=tmp_path / "cache", query_encoder="torch"))
+    return Settings(cache_dir=tmp_path / "cache", query_encoder="torch").index_config()
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from cli import _register_all, app
 from service.app import create_app
 from service.cite import REPORT_REFERENCE
-from service.cli import _register_all, app
 from service.errors import ServiceError
 from service.settings import Settings
 
@@ -30,7 +30,7 @@ def test_the_app_does_not_start_without_an_index(tmp_path: Path) -> None:
 def test_serve_without_an_index_prints_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "MINUSMA_INDEX_DIR": str(tmp_path / "missing")}
     done = subprocess.run(
-        [sys.executable, "-c", "from service.cli import main; main()", "serve"],
+        [sys.executable, "-c", "from cli import main; main()", "serve"],
         env=env,
         capture_output=True,
         text=True,

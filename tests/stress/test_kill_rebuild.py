@@ -26,7 +26,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.config import from_settings
 from index.models import IndexConfig
 from index.store import load_index
 from service.settings import Settings
@@ -60,7 +59,7 @@ def timed_rebuild(index_dir: Path, cache_dir: Path) -> float:
 
 def check_serves(index_dir: Path) -> str:
     """Load the index as the service does and search it; return its manifest text."""
-    index = load_index(index_dir, config=from_settings(Settings(index_dir=index_dir)))
+    index = load_index(index_dir, config=Settings(index_dir=index_dir).index_config())
     query = index.passages[len(index.passages) // 2].section_title or index.passages[0].text
     assert index.search(query, k=5), "the surviving index returns nothing"
     return (index_dir / "manifest.json").read_text(encoding="utf-8")

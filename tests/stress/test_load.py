@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.commands import KEEP_ALIVE_S
+from cli.service import KEEP_ALIVE_S
 
 pytestmark = pytest.mark.stress
 

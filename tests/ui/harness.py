@@ -58,7 +58,7 @@ def minusma_cli() -> list[str]:
     script = Path(sys.executable).with_name("minusma-qa")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from service.cli import main; main()"]
+    return [sys.executable, "-c", "from cli import main; main()"]
 
 
 def server_env(index_dir: Path, **extra: str) -> dict[str, str]:

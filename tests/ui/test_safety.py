@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from index.config import from_settings
 from index.store import build_index
 from ingest.pipeline import ingest_sources
 from ingest.sentences import split_sentences
@@ -46,8 +45,8 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     source = copy_fixture("hostile-report.txt", work)
     index_dir = work / "index"
     settings = Settings(sources=[source], index_dir=index_dir, cache_dir=work / "cache")
-    passages = ingest_sources([source], max_tokens=settings.max_passage_tokens)
-    build_index(passages, index_dir, config=from_settings(settings))
+    passages = ingest_sources([source], config=settings.ingest_config())
+    build_index(passages, index_dir, config=settings.index_config())
     server = start_server(
         index_dir,
         work,

@@ -28,16 +28,19 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Ingest the report into OUT/passages.jsonl (one JSON passage per line)."""
+    from index.encoders.registry import default_tokenizer
+    from ingest.models import IngestConfig
     from ingest.pipeline import ingest_sources, write_passages
     from service.settings import Settings
 
     started = time.perf_counter()
-    if sources:
+    if sources:  # the settings are not read: MINUSMA_SOURCES may name absent files
         paths, budget = list(sources), max_tokens or 200
     else:
         settings = Settings()
         paths, budget = list(settings.sources), max_tokens or settings.max_passage_tokens
-    passages = ingest_sources(paths, max_tokens=budget, progress=True)
+    config = IngestConfig(tokenizer=default_tokenizer(), max_passage_tokens=budget)
+    passages = ingest_sources(paths, config=config, progress=True)
     target = write_passages(passages, out)
     kinds = Counter(p.kind.value for p in passages)
     summary = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))

@@ -35,20 +35,19 @@ def index_command(
     ] = False,
 ) -> None:
     """Ingest the sources and build the hybrid index (atomically replaces the old one)."""
-    from index.config import from_settings
     from index.store import build_index
     from ingest.pipeline import ingest_sources
     from service.settings import Settings
 
     started = time.perf_counter()
     settings = Settings()
-    config = from_settings(settings)
+    config = settings.index_config()
     target = index_dir or settings.index_dir
     paths = list(sources or settings.sources)
     if if_needed and _up_to_date(target, paths, config=config):
         typer.echo(f"index at {target} is up to date; nothing to do")
         return
-    passages = ingest_sources(paths, max_tokens=config.max_passage_tokens, progress=True)
+    passages = ingest_sources(paths, config=settings.ingest_config(), progress=True)
     manifest = build_index(passages, target, config=config, progress=True)
     counts = manifest.counts
     typer.echo(
@@ -104,14 +103,13 @@ def search_command(
     ] = None,
 ) -> None:
     """Print the ranked passages for QUERY: rank, §section, title, page, score."""
-    from index.config import from_settings
     from index.store import load_index
     from service.settings import Settings
 
     if mode not in ("hybrid", "bm25", "dense"):
         raise typer.BadParameter("use hybrid, bm25 or dense", param_hint="--mode")
     settings = Settings()
-    index = load_index(index_dir or settings.index_dir, config=from_settings(settings))
+    index = load_index(index_dir or settings.index_dir, config=settings.index_config())
     search_mode: SearchMode = mode  # type: ignore[assignment]
     hits = index.search(query, k=k, mode=search_mode)
     if not hits:
