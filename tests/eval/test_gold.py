@@ -337,6 +337,8 @@ QUESTION_PROBES = {
     "constraint_probe.jsonl": ProbeSpec(r"p\d{2}", 15, 15, (4, 10), min_normalised=37),
     # Dutch questions on chapters 4-7, at least half in everyday words (paraphrase)
     "retrieval_probe.jsonl": ProbeSpec(r"r\d{2}", 44, 0, (0, 0)),
+    # plausible near misses (the report's topics and actors) beside answerable questions
+    "nearmiss_probe.jsonl": ProbeSpec(r"n\d{2}", 22, 22, (6, 20)),
 }
 OTHER_QUESTION_FILES = ("questions.jsonl", "unanswerable_holdout.jsonl", "english_probe.jsonl")
 
@@ -392,3 +394,18 @@ def test_retrieval_probe_covers_chapters_4_to_7_in_everyday_words() -> None:
     assert all(kinds[k] >= 3 for k in ("fact", "why", "how", "list")), kinds
     chapters = Counter(q["sections"][0].split(".")[0] for q in items)  # where the evidence is
     assert set(chapters) == {"4", "5", "6", "7"} and min(chapters.values()) >= 10, chapters
+
+
+def test_nearmiss_probe_mixes_languages_and_kinds() -> None:
+    items = _load("nearmiss_probe.jsonl")
+    split = Counter((q["lang"], q["kind"] == "unanswerable") for q in items)
+    assert split[("en", True)] >= 3 and split[("en", False)] >= 3, split
+    kinds = Counter(q["kind"] for q in items)
+    assert all(kinds[k] >= 2 for k in ("fact", "why", "how", "list")), kinds
+    no_answer = {
+        "nl": "Het rapport geeft hier geen antwoord op.",
+        "en": "The report does not answer this.",
+    }
+    for q in items:
+        if q["kind"] == "unanswerable":
+            assert q["answer"] == no_answer[q["lang"]], q["id"]
