@@ -44,7 +44,7 @@ _OURS = """
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from index.store import build_index
+from index.build import build_index
 from ingest.pipeline import ingest_sources
 from service.settings import Settings
 settings = Settings(cache_dir=Path(sys.argv[2]), query_encoder=sys.argv[3])

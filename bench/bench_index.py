@@ -35,7 +35,7 @@ _BUILD = """
 import sys, time, json
 t0 = time.perf_counter()
 from pathlib import Path
-from index.store import build_index
+from index.build import build_index
 from ingest.pipeline import ingest_sources
 from service.settings import Settings
 settings = Settings(cache_dir=Path(sys.argv[2]))
@@ -70,7 +70,7 @@ def dir_size(path: Path) -> int:
 
 def search_latency(index_dir: Path) -> dict[str, float]:
     """p50/p95 ms of hybrid search (query embedding included) and of bm25-only search."""
-    from index.store import load_index
+    from index.load import load_index
     from service.settings import Settings
 
     index = load_index(index_dir, config=Settings().index_config())

@@ -47,11 +47,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from workload import Latency, report_queries, summarise  # noqa: E402
 
 from index.analysis import DutchAnalyzer, build_vocabulary, char_ngrams  # noqa: E402
+from index.analysis import bm25_text as indexed_text  # noqa: E402  (the build's own text rule)
 from index.dense import DenseIndex  # noqa: E402
 from index.embed import Embedder  # noqa: E402
+from index.hybrid import HybridIndex  # noqa: E402
+from index.load import load_index  # noqa: E402
 from index.sparse import SparseIndex  # noqa: E402
-from index.store import HybridIndex, load_index  # noqa: E402
-from index.store import _bm25_text as indexed_text  # noqa: E402  (the build's own text rule)
 from ingest.models import Passage  # noqa: E402
 from service.settings import Settings  # noqa: E402
 

@@ -34,8 +34,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from eval.normalize import normalize  # noqa: E402
 from index import fusion  # noqa: E402
 from index.baseline import LangChainBaseline  # noqa: E402
+from index.build import build_index  # noqa: E402
+from index.fusion import FUSION_WEIGHTS, Signals, fuse  # noqa: E402
+from index.hybrid import HybridIndex  # noqa: E402
+from index.load import load_index  # noqa: E402
 from index.models import Explanation  # noqa: E402
-from index.store import FUSION_WEIGHTS, HybridIndex, Signals, build_index, fuse, load_index  # noqa: E402
 from ingest.pipeline import ingest_sources  # noqa: E402
 from service.settings import Settings  # noqa: E402
 

@@ -35,7 +35,7 @@ def index_command(
     ] = False,
 ) -> None:
     """Ingest the sources and build the hybrid index (atomically replaces the old one)."""
-    from index.store import build_index
+    from index.build import build_index
     from ingest.pipeline import ingest_sources
     from service.settings import Settings
 
@@ -60,8 +60,9 @@ def index_command(
 def _up_to_date(index_dir: Path, sources: list[Path], *, config: IndexConfig) -> bool:
     """True when the index loads with `config` and was built from exactly these files by
     this version of the ingest and index code."""
+    from index.build import pipeline_fingerprint
     from index.errors import IndexError_
-    from index.store import load_index, pipeline_fingerprint
+    from index.load import load_index
     from ingest.pipeline import sha256_of
 
     if not (index_dir / "manifest.json").exists():
@@ -103,7 +104,7 @@ def search_command(
     ] = None,
 ) -> None:
     """Print the ranked passages for QUERY: rank, §section, title, page, score."""
-    from index.store import load_index
+    from index.load import load_index
     from service.settings import Settings
 
     if mode not in ("hybrid", "bm25", "dense"):

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
+from ingest.models import Passage
+
 _WORD = re.compile(r"[^\W_]+")
 MIN_PART = 4  # shortest compound part ("taak", "inzet"); shorter parts split too eagerly
 MIN_COMPOUND = 8  # shortest word worth trying to split
@@ -192,3 +194,8 @@ class DutchAnalyzer:
         with self._lock:
             stems = self._stemmer.stemWords([word, *parts])
         return tuple(dict.fromkeys(stems))
+
+
+def bm25_text(passage: Passage) -> str:
+    """What the BM25 fields index of a passage: its section title, then its text."""
+    return f"{passage.section_title}\n{passage.text}"

@@ -53,13 +53,7 @@ class LangChainBaseline:
             [Path(s).read_text(encoding="utf-8") for s in sources],
             metadatas=[{"source": Path(s).name} for s in sources],
         )
-        embedder = Embedder(
-            config.model,
-            model_label=config.model_label,
-            query_prefix=config.query_prefix,
-            passage_prefix=config.passage_prefix,
-            cache_dir=config.cache_dir,
-        )
+        embedder = Embedder.from_config(config)
         self.chunks = documents
         self._store = FAISS.from_documents(documents, EmbedderAdapter(embedder))
 

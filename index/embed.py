@@ -22,6 +22,7 @@ import numpy as np
 
 from index.encoders.base import Encoder
 from index.encoders.torch import TorchEncoder
+from index.models import IndexConfig
 
 # Queries longer than this are cut before tokenising: the model sees at most 256 tokens
 # anyway, and tokenising 100 KB of text would only cost time.
@@ -106,6 +107,25 @@ class Embedder:
         self.embedded = 0  # texts sent to the model by embed_passages
         self.cache_hits = 0
         self.queries_embedded = 0  # texts sent to the model by embed_queries
+
+    @classmethod
+    def from_config(
+        cls,
+        config: IndexConfig,
+        *,
+        query_encoder_path: Path | None = None,
+        document_encoder: Callable[[], Path] | None = None,
+    ) -> Embedder:
+        """The embedder of `config`'s model, prefixes and cache."""
+        return cls(
+            config.model,
+            model_label=config.model_label,
+            query_prefix=config.query_prefix,
+            passage_prefix=config.passage_prefix,
+            cache_dir=config.cache_dir,
+            query_encoder_path=query_encoder_path,
+            document_encoder=document_encoder,
+        )
 
     @property
     def dimension(self) -> int:

@@ -1,5 +1,7 @@
 """Exceptions raised by index; the CLI and service translate them at the edge."""
 
+REBUILD = "rebuild it with `minusma-qa index`"  # the fix for an unusable index
+
 
 class IndexError_(Exception):  # trailing underscore: do not shadow builtins.IndexError
     """Base class: something about the index must be fixed; the message names the fix."""

@@ -96,7 +96,7 @@ class Manifest:
     sources: tuple[SourceRecord, ...]
     counts: dict[str, int]  # passages, sentences, glossary, embedded, cache_hits, ...
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
-    # language -> signal -> weight, used by hybrid search (see index.store.FUSION_WEIGHTS)
+    # language -> signal -> weight, used by hybrid search (see index.fusion.FUSION_WEIGHTS)
     fusion: dict[str, dict[str, float]] = field(default_factory=dict)
     build_seconds: float = 0.0
     query_encoder: str = "torch"  # "onnx": query_encoder.onnx in the index serves queries

@@ -9,8 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from index.hybrid import HybridIndex
 from index.models import Hit, SearchMode
-from index.store import HybridIndex
 
 
 class HybridRetriever(BaseRetriever):

@@ -39,7 +39,7 @@ from service.evidence import (
 from service.generative import NOT_CONFIGURED, generate
 
 if TYPE_CHECKING:
-    from index.store import HybridIndex
+    from index.hybrid import HybridIndex
 
 logger = logging.getLogger("minusma_qa.answer")
 Language = Literal["nl", "en"]

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from service.engine import build_engine
 from service.routes import api_router, health
 from service.security import install

@@ -31,7 +31,7 @@ from ingest.sentences import split_sentences
 from service.evidence import EvidenceScorer, QueryTerms, informativeness, speaks_of_recommendations
 
 if TYPE_CHECKING:
-    from index.store import HybridIndex
+    from index.hybrid import HybridIndex
 
 REPORT_REFERENCE = "IOB (2022), Evaluatie van de Nederlandse bijdrage aan MINUSMA 2014-2019"
 TITLE_LIMIT = 30  # characters of a section title kept in a reference before "…"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from service.answer import Answerer
 from service.cite import ClaimChecker
 from service.engine import Engine

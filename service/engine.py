@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 
 from index.errors import IndexError_
-from index.store import HybridIndex, load_index
+from index.hybrid import HybridIndex
+from index.load import load_index
 from service.answer import Answerer
 from service.cite import ClaimChecker
 from service.errors import ServiceError

@@ -22,7 +22,7 @@ from index.models import Hit, Sentence
 from ingest.models import Passage, PassageKind
 
 if TYPE_CHECKING:
-    from index.store import HybridIndex
+    from index.hybrid import HybridIndex
 
 # Sentence score = DENSE_WEIGHT x cosine + (1 - DENSE_WEIGHT) x lexical coverage
 #                 + RANK_PRIOR_WEIGHT / retrieval rank + PASSAGE_WEIGHT x passage coverage.

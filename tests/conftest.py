@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from index.build import build_index
 from index.models import IndexConfig
-from index.store import build_index
 from ingest.models import Passage
 from ingest.pipeline import ingest_sources
 from service.settings import DEFAULT_SOURCE, Settings

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.store import build_index
+from index.build import build_index
 from ingest.models import Passage
 from service.settings import Settings
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from index.build import build_index
+from index.hybrid import HybridIndex
+from index.load import load_index
 from index.models import IndexConfig
-from index.store import HybridIndex, build_index, load_index
 from ingest.models import Passage
 from service.settings import Settings
 

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli.index import register
-from index import store
+from index import build as index_build
 
 EXCERPT = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "report_excerpt.txt"
 
@@ -67,8 +67,8 @@ def test_index_if_needed_rebuilds_after_a_code_change(
     first = runner.invoke(app, args)
     assert first.exit_code == 0 and "indexed" in first.output, first.output
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["pipeline"] == store.pipeline_fingerprint()
-    monkeypatch.setattr(store, "pipeline_fingerprint", lambda: "0" * 64)  # code upgraded
+    assert manifest["pipeline"] == index_build.pipeline_fingerprint()
+    monkeypatch.setattr(index_build, "pipeline_fingerprint", lambda: "0" * 64)  # code upgraded
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "another version" in again.output, again.output
     assert "indexed" in again.output

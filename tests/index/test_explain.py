@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 
 
 def test_explain_matches_the_bm25_ranking(small_index: HybridIndex) -> None:

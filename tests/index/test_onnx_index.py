@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.build import build_index
 from index.encoders import onnx as onnx_encoder
 from index.errors import IndexBuildError, IndexLoadError
+from index.layout import QUERY_ENCODER_FILE
+from index.load import load_index
 from index.models import IndexConfig
-from index.store import QUERY_ENCODER_FILE, build_index, load_index
 from ingest.models import Passage
 
 QUERIES = [
@@ -101,7 +103,7 @@ def test_serving_queries_from_an_onnx_index_never_imports_torch(
         "import sys\n"
         "from pathlib import Path\n"
         "from index.models import IndexConfig\n"
-        "from index.store import load_index\n"
+        "from index.load import load_index\n"
         f"config = IndexConfig(model={onnx_config.model!r}, model_label="
         f"{onnx_config.model_label!r}, query_encoder='onnx')\n"
         f"index = load_index(Path({str(onnx_index_dir)!r}), config=config)\n"

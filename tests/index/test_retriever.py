@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
+from index.hybrid import HybridIndex
 from index.retriever import HybridRetriever
-from index.store import HybridIndex
 
 
 def test_retriever_returns_documents(small_index: HybridIndex) -> None:

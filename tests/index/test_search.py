@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.store import HybridIndex, Signals, fuse
+from index.fusion import Signals, fuse
+from index.hybrid import HybridIndex
 
 # (query, the passage that answers it): Dutch keyword queries, where BM25 is strong, and
 # English questions, where only the (English) embedding model can match the Dutch text.

@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.build import build_index
 from index.errors import IndexBuildError, IndexLoadError
+from index.fusion import FUSION_WEIGHTS
+from index.load import load_index
 from index.models import IndexConfig
-from index.store import FUSION_WEIGHTS, build_index, load_index
 from ingest.models import Passage
 
 
@@ -190,37 +192,37 @@ def test_garbled_manifest_is_a_clear_error(
 
 
 def test_swap_exchanges_atomically_and_keeps_no_leftovers(tmp_path: Path) -> None:
-    from index.store import _swap_into_place
+    from index.atomic import swap_into_place
 
     target, build = tmp_path / "index", tmp_path / ".index.tmp-1"
     for folder, text in ((target, "old"), (build, "new")):
         folder.mkdir()
         (folder / "manifest.json").write_text(text)
-    _swap_into_place(build, target)
+    swap_into_place(build, target)
     assert (target / "manifest.json").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
 
 
 def test_a_crash_between_the_fallback_renames_is_recovered(tmp_path: Path) -> None:
-    from index.store import _recover
+    from index.atomic import recover
 
     # What the non-atomic fallback leaves if killed after moving the old index aside.
     aside = tmp_path / ".index.old-abc" / "index"
     aside.mkdir(parents=True)
     (aside / "manifest.json").write_text("previous")
     target = tmp_path / "index"
-    _recover(target)
+    recover(target)
     assert (target / "manifest.json").read_text() == "previous"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux-only")
 def test_exchange_swaps_two_directories_in_one_step(tmp_path: Path) -> None:
-    from index.store import _exchange
+    from index.atomic import exchange
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "from-a").write_text("x")
-    assert _exchange(tmp_path / "a", tmp_path / "b")
+    assert exchange(tmp_path / "a", tmp_path / "b")
     assert (tmp_path / "b" / "from-a").is_file() and not any((tmp_path / "a").iterdir())
 
 
@@ -229,7 +231,7 @@ def test_an_index_moved_aside_and_never_deleted_is_removed_later(tmp_path: Path)
     an index is in place the leftover is garbage; one a live swap holds is never touched."""
     import fcntl
 
-    from index.store import _recover, remove_stale_temp_dirs
+    from index.atomic import recover, remove_stale_temp_dirs
 
     target = tmp_path / "index"
     target.mkdir()
@@ -246,11 +248,11 @@ def test_an_index_moved_aside_and_never_deleted_is_removed_later(tmp_path: Path)
         assert remove_stale_temp_dirs(target) == [left]
         assert live.is_dir() and not left.exists()
         shutil.rmtree(target)  # the live swap between its renames: nothing at the target
-        _recover(target)
+        recover(target)
         assert not target.exists()  # its old index is not taken back from under it
     finally:
         os.close(fd)
-    _recover(target)  # the swap died (its lock went with it): the previous index returns
+    recover(target)  # the swap died (its lock went with it): the previous index returns
     assert (target / "manifest.json").read_text() == "previous"
     assert remove_stale_temp_dirs(target) == [live]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]

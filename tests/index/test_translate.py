@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from index.build import build_index
+from index.hybrid import HybridIndex
+from index.load import load_index
 from index.models import IndexConfig
-from index.store import HybridIndex, build_index, load_index
 from index.translate import (
     ENG_NLD,
     NLD_ENG,
@@ -166,7 +168,7 @@ def test_build_without_dictionaries_logs_one_line(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level("WARNING", logger="index.store")
+    caplog.set_level("WARNING", logger="index.build")
     config = dataclasses.replace(small_config, dictionary_dir=tmp_path / "none")
     build_index(small_passages, tmp_path / "index", config=config)
     lines = [r.getMessage() for r in caplog.records if "FreeDict" in r.getMessage()]
@@ -206,7 +208,7 @@ def test_opting_in_after_a_build_without_dictionaries_asks_for_a_rebuild(
     assert not _translation_table_missing(manifest.counts, small_config)  # setting off
     no_dictionaries = dataclasses.replace(opted_in, dictionary_dir=tmp_path / "none")
     assert not _translation_table_missing(manifest.counts, no_dictionaries)  # cannot help
-    caplog.set_level("WARNING", logger="index.store")
+    caplog.set_level("WARNING", logger="index.load")
     index = load_index(tmp_path / "index", config=opted_in)
     assert index.translate(ENGLISH_QUERY) == ENGLISH_QUERY
     assert any("rebuild" in r.getMessage() for r in caplog.records)

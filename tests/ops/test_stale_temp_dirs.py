@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from index.atomic import remove_stale_temp_dirs
+from index.load import load_index
 from index.models import IndexConfig
-from index.store import load_index, remove_stale_temp_dirs
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "index" / "passages.jsonl"
 PAUSED_BUILD = """
 import json, sys
 from pathlib import Path
-from index.store import build_index
+from index.build import build_index
 from ingest.models import Passage
 from service.settings import Settings
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from service.app import create_app
 from service.engine import open_index
 from service.settings import Settings

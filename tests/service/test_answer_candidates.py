@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from ingest.models import PassageKind
 from service.answer import (
     SIGNPOST_PENALTY,

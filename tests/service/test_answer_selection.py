@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from service import coverage
 from service.answer import (
     ANSWER_TYPE_BONUS,

@@ -7,7 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from ingest.models import PassageKind
 from service.cite import REPORT_REFERENCE, is_verbatim, normalise
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from ingest.models import PassageKind
 from service.cite import ClaimChecker, SoftMatcher, is_verbatim, numbers_agree
 from service.evidence import EvidenceScorer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from service import coverage
 from service.coverage import AnswerType, Constraints
 from service.evidence import EvidenceScorer

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from index.store import HybridIndex
+from index.hybrid import HybridIndex
 from service.cite import is_verbatim
 from service.generative import NOT_CONFIGURED, build_messages
 

@@ -4,7 +4,7 @@ Each trial starts a real rebuild of the report into a directory that already hol
 working index, kills it with SIGKILL after a random delay, then checks that the index
 directory loads and answers a search (either the previous index, or the new one if the
 build had already finished), and that the killed build's temporary directory is gone
-(the load removes it: index/store.py `remove_stale_temp_dirs`). Half the trials use the
+(the load removes it: index/atomic.py `remove_stale_temp_dirs`). Half the trials use the
 warm embedding cache (a rebuild that never loads the model, so kills land in the write and
 swap phase), half start from an empty cache (kills land in the model load and embedding
 phase, and may hit the cache database mid-write). After all trials, a rebuild on the cache
@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from index.load import load_index
 from index.models import IndexConfig
-from index.store import load_index
 from service.settings import Settings
 
 pytestmark = pytest.mark.stress

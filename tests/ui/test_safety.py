@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from index.store import build_index
+from index.build import build_index
 from ingest.pipeline import ingest_sources
 from ingest.sentences import split_sentences
 from service.settings import Settings

@@ -1,0 +1,328 @@
+"""Build an index directory from passages: analyse, embed, write the files, swap into place."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.analysis import DutchAnalyzer, Vocabulary, bm25_text, build_vocabulary, char_ngrams
+from index.atomic import locked_temp_dir, recover, remove_stale_temp_dirs, swap_into_place
+from index.dense import DenseIndex
+from index.embed import Embedder
+from index.errors import IndexBuildError, IndexError_
+from index.exports import OnnxExports
+from index.fusion import FUSION_WEIGHTS
+from index.glossary import extract_glossary
+from index.layout import QUERY_ENCODER_FILE, TRANSLATIONS_FILE, checksums, write_json, write_jsonl
+from index.models import FORMAT_VERSION, IndexConfig, Manifest, Sentence, SourceRecord
+from index.sparse import SparseIndex
+from index.translate import build_table, dictionary_pairs
+from ingest.models import Passage
+from ingest.sentences import split_sentence_spans
+
+ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+logger = logging.getLogger(__name__)
+
+# Passage vector = normalised mean of its sentence vectors + TITLE_WEIGHT x its section
+# title's vector. One embedding pass over sentences serves both the passage index and the
+# answerer, and long passages are not truncated at the model's 256 tokens.
+PASSAGE_VECTORS = "sentence-mean+title"
+TITLE_WEIGHT = 0.3
+_SCRATCH = ".scratch"  # in the temporary build directory, removed before the checksums
+_EMBED_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    sentences: list[Sentence]
+    sentence_vectors: np.ndarray
+    passage_vectors: np.ndarray
+    vocabulary: Vocabulary
+    glossary: dict[str, str]
+    documents: list[list[str]]
+    char_documents: list[list[str]]
+    translations: dict[str, list[str]]
+
+
+def build_index(
+    passages: Sequence[Passage],
+    index_dir: Path,
+    *,
+    config: IndexConfig,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> Manifest:
+    """Build the index of `passages` into `index_dir`, atomically; return its manifest.
+
+    `progress` shows tqdm bars; `on_progress(stage, done, total)` is called as work
+    advances (an exception raised from it aborts the build and leaves any previous index
+    untouched).
+    """
+    started = time.perf_counter()
+    _check_passages(passages)
+    index_dir = Path(index_dir)
+    recover(index_dir)
+    remove_stale_temp_dirs(index_dir)
+    with locked_temp_dir(index_dir) as tmp:
+        try:
+            reporter = _Reporter(progress=progress, callback=on_progress)
+            exports = OnnxExports(config, scratch=tmp / _SCRATCH)
+            embedder = _embedder(config, exports=exports)
+            built = _compute(passages, embedder, reporter, dictionary_dir=config.dictionary_dir)
+            manifest = _write(
+                tmp,
+                passages,
+                built,
+                config=config,
+                embedder=embedder,
+                started=started,
+                exports=exports,
+            )
+            swap_into_place(tmp, index_dir)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, IndexError_):
+                raise _write_error(exc, index_dir, config) from exc
+            raise
+    return manifest
+
+
+def _write_error(exc: OSError, index_dir: Path, config: IndexConfig) -> IndexBuildError:
+    """A failed write (disk full, no permission) as one message naming the fix; the
+    previous index is untouched."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    cache = f", MINUSMA_CACHE_DIR (now {config.cache_dir})" if config.cache_dir else ""
+    return IndexBuildError(
+        f"index build failed: {exc.strerror or exc}{where}; the previous index at {index_dir} "
+        f"is untouched. Free space or choose writable directories (--index-dir / "
+        f"MINUSMA_INDEX_DIR{cache})"
+    )
+
+
+def _check_passages(passages: Sequence[Passage]) -> None:
+    if not passages:
+        raise IndexBuildError("no passages to index; check that the source files have text")
+    ids = [p.passage_id for p in passages]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise IndexBuildError(f"duplicate passage ids {dupes}; re-run the ingest")
+
+
+def pipeline_fingerprint() -> str:
+    """SHA-256 over the source of the `ingest` and `index` packages (file names and bytes).
+
+    Stored in the manifest; `minusma-qa index --if-needed` rebuilds when it differs, so an
+    index built by older code is never served after an upgrade of the code.
+    """
+    digest = hashlib.sha256()
+    for package in ("ingest", "index"):
+        root = Path(__file__).resolve().parent.parent / package
+        for path in sorted(root.rglob("*.py")):  # subpackages too (index/encoders/)
+            digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _embedder(config: IndexConfig, *, exports: OnnxExports) -> Embedder:
+    """Documents are embedded by the float ONNX export when the index will carry one."""
+    return Embedder.from_config(
+        config, document_encoder=exports.float_graph if exports.wanted else None
+    )
+
+
+def _compute(
+    passages: Sequence[Passage], embedder: Embedder, reporter: _Reporter, *, dictionary_dir: Path
+) -> _Built:
+    reporter.stage("analyse", 0, len(passages))
+    vocabulary = build_vocabulary([p.text for p in passages] + [p.section_title for p in passages])
+    analyzer = DutchAnalyzer(vocabulary)
+    documents = [analyzer.analyze(bm25_text(p)) for p in passages]
+    char_documents = [char_ngrams(bm25_text(p)) for p in passages]
+    glossary = extract_glossary(p.text for p in passages)
+    translations = _translation_table(documents, analyzer, dictionary_dir=dictionary_dir)
+    reporter.stage("analyse", len(passages), len(passages))
+    sentences = [s for p in passages for s in _split(p)]
+    titles = sorted({p.section_title for p in passages if p.section_title.strip()})
+    texts = [s.text for s in sentences] + titles
+    vectors = _embed_in_batches(embedder, texts, reporter)
+    sentence_vectors = vectors[: len(sentences)]
+    title_vectors = dict(zip(titles, vectors[len(sentences) :], strict=True))
+    passage_vectors = _passage_vectors(passages, sentences, sentence_vectors, title_vectors)
+    return _Built(
+        sentences,
+        sentence_vectors,
+        passage_vectors,
+        vocabulary,
+        glossary,
+        documents,
+        char_documents,
+        translations,
+    )
+
+
+def _translation_table(
+    documents: Sequence[Sequence[str]], analyzer: DutchAnalyzer, *, dictionary_dir: Path
+) -> dict[str, list[str]]:
+    """English stem -> Dutch words whose BM25 stem the passages have (as a word, an
+    inflection or a compound part: `ongeluk` for `ongelukken`, `mortierongeluk`); {}
+    without the FreeDict dictionaries."""
+    pairs = dictionary_pairs(dictionary_dir)
+    if pairs is None:
+        logger.warning(
+            "no FreeDict dictionaries in %s (apt-get install dict-freedict-eng-nld "
+            "dict-freedict-nld-eng): English queries are not translated",
+            dictionary_dir,
+        )
+        return {}
+    stems = {term for doc in documents for term in doc}
+
+    def in_report(dutch: str) -> bool:
+        terms = analyzer.analyze(dutch)
+        return bool(terms) and terms[0] in stems  # the whole word's stem
+
+    return build_table(pairs, in_report=in_report)
+
+
+def _split(passage: Passage) -> list[Sentence]:
+    spans = split_sentence_spans(passage.text)
+    if not spans and passage.text.strip():
+        text = passage.text.strip()
+        start = passage.text.index(text)
+        return [Sentence(passage.passage_id, start, start + len(text), text)]
+    return [Sentence(passage.passage_id, s.start, s.end, s.text) for s in spans]
+
+
+def _embed_in_batches(embedder: Embedder, texts: list[str], reporter: _Reporter) -> np.ndarray:
+    """Vectors of `texts` in their order, embedded in chunks (for the progress report) of
+    texts sorted by length, so the model's batches pad little."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    parts: list[np.ndarray] = []
+    reporter.stage("embed", 0, len(texts))
+    for start in range(0, len(texts), _EMBED_BATCH):
+        chunk = [texts[i] for i in order[start : start + _EMBED_BATCH]]
+        parts.append(embedder.embed_passages(chunk))
+        reporter.stage("embed", min(start + _EMBED_BATCH, len(texts)), len(texts))
+    vectors = np.concatenate(parts).astype(np.float32, copy=False)
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out
+
+
+def _passage_vectors(
+    passages: Sequence[Passage],
+    sentences: list[Sentence],
+    sentence_vectors: np.ndarray,
+    title_vectors: dict[str, np.ndarray],
+) -> np.ndarray:
+    dim = sentence_vectors.shape[1]
+    rows: dict[str, list[int]] = {}
+    for row, sentence in enumerate(sentences):
+        rows.setdefault(sentence.passage_id, []).append(row)
+    out = np.zeros((len(passages), dim), dtype=np.float32)
+    for i, passage in enumerate(passages):
+        own = rows.get(passage.passage_id, [])
+        vec = sentence_vectors[own].mean(axis=0) if own else np.zeros(dim, dtype=np.float32)
+        title = title_vectors.get(passage.section_title)
+        if title is not None:
+            vec = vec + TITLE_WEIGHT * title
+        out[i] = vec
+    return _normalise(out)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _write(
+    directory: Path,
+    passages: Sequence[Passage],
+    built: _Built,
+    *,
+    config: IndexConfig,
+    embedder: Embedder,
+    started: float,
+    exports: OnnxExports,
+) -> Manifest:
+    write_jsonl(directory / "passages.jsonl", (p.to_dict() for p in passages))
+    write_jsonl(
+        directory / "sentences.jsonl",
+        ({"passage_id": s.passage_id, "start": s.start, "end": s.end} for s in built.sentences),
+    )
+    np.save(directory / "sentences.npy", built.sentence_vectors)
+    DenseIndex.build(built.passage_vectors, kind=config.faiss_index_type).save(
+        directory / "passages.faiss"
+    )
+    SparseIndex.build(built.documents).save(directory / "bm25")
+    SparseIndex.build(built.char_documents).save(directory / "bm25-chars")
+    write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
+    write_json(directory / "glossary.json", built.glossary)
+    write_json(directory / TRANSLATIONS_FILE, built.translations)
+    if exports.wanted:
+        exports.write_query_encoder(directory / QUERY_ENCODER_FILE)
+    shutil.rmtree(directory / _SCRATCH, ignore_errors=True)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        embedding_model=config.model_label,
+        dimension=int(built.passage_vectors.shape[1]),
+        normalised=True,
+        query_prefix=config.query_prefix,
+        passage_prefix=config.passage_prefix,
+        faiss_index_type=config.faiss_index_type,
+        passage_vectors=f"{PASSAGE_VECTORS}:{TITLE_WEIGHT}",
+        max_passage_tokens=config.max_passage_tokens,
+        sources=_sources(passages),
+        counts={
+            "passages": len(passages),
+            "sentences": len(built.sentences),
+            "glossary": len(built.glossary),
+            "translations": len(built.translations),
+            "bm25_terms": len({t for doc in built.documents for t in doc}),
+            "embedded": embedder.embedded,
+            "cache_hits": embedder.cache_hits,
+        },
+        files=checksums(directory),
+        build_seconds=round(time.perf_counter() - started, 3),
+        fusion={lang: dict(weights) for lang, weights in FUSION_WEIGHTS.items()},
+        pipeline=pipeline_fingerprint(),
+        query_encoder=config.query_encoder,
+    )
+    write_json(directory / "manifest.json", manifest.to_dict())
+    return manifest
+
+
+def _sources(passages: Sequence[Passage]) -> tuple[SourceRecord, ...]:
+    seen = dict.fromkeys((p.source, p.source_sha256) for p in passages)
+    return tuple(SourceRecord(source=s, sha256=h) for s, h in seen)
+
+
+class _Reporter:
+    """Progress: optional tqdm bars per stage and an optional callback."""
+
+    def __init__(self, *, progress: bool, callback: ProgressCallback | None) -> None:
+        self._progress = progress
+        self._callback = callback
+        self._bars: dict[str, Any] = {}
+
+    def stage(self, name: str, done: int, total: int) -> None:
+        if self._progress:
+            from tqdm import tqdm
+
+            bar = self._bars.get(name)
+            if bar is None:
+                bar = self._bars[name] = tqdm(total=total, desc=name, unit="item", leave=True)
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
+        if self._callback is not None:
+            self._callback(name, done, total)

@@ -1,0 +1,118 @@
+"""The model's ONNX exports for one index build, made once and kept in the cache directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from index.encoders.base import cache_identity
+from index.errors import IndexBuildError
+from index.layout import ONNX_ENCODERS, sha256
+from index.models import IndexConfig
+
+
+class OnnxExports:
+    """The model's ONNX exports for one build (MINUSMA_QUERY_ENCODER=onnx or onnx-int8).
+
+    The float export embeds the report's sentences at build time (`Embedder`'s document
+    encoder) and is itself the `onnx` query encoder; `onnx-int8` quantises it (see
+    `quantize_query_encoder`). Each is made at most once per build, only when needed, and
+    kept in the cache directory under the model's identity and the exporter's versions, so
+    a rebuild with the same model copies it (the export takes ~4 s, the quantisation ~1 s).
+    """
+
+    def __init__(self, config: IndexConfig, *, scratch: Path) -> None:
+        self.config = config
+        self.wanted = config.query_encoder in ONNX_ENCODERS
+        self._scratch = scratch  # for the exports when there is no cache directory
+        self._float: Path | None = None
+
+    def float_graph(self) -> Path:
+        """The float export's path (made now if neither this build nor the cache has it)."""
+        if self._float is None:
+            self._check_local_model()
+            from index.encoders.onnx import export_query_encoder
+
+            self._float = self._cached("onnx", export_query_encoder)
+        return self._float
+
+    def write_query_encoder(self, out: Path) -> None:
+        """Write the query encoder the settings ask for to `out`."""
+        self._check_local_model()
+        if self.config.query_encoder == "onnx":
+            shutil.copyfile(self.float_graph(), out)
+            return
+        from index.encoders.onnx import quantize_query_encoder
+
+        def quantise(_model: str, target: Path) -> None:
+            quantize_query_encoder(self.float_graph(), target)
+
+        shutil.copyfile(self._cached("onnx-int8", quantise), out)
+
+    def _cached(self, kind: str, make: Callable[[str, Path], None]) -> Path:
+        """The `kind` export, from the cache when its checksum holds, else made by `make`.
+
+        It is made in the build's own temporary directory (a killed build's is removed by
+        the next one, see `remove_stale_temp_dirs`), then copied into the cache under a
+        temporary name and renamed, so the cache never holds a partial export for long.
+        """
+        cached = _cached_export_path(self.config, kind)
+        if cached is not None and _intact(cached):
+            return cached
+        made = self._scratch / f"{kind}.onnx"
+        made.parent.mkdir(parents=True, exist_ok=True)
+        make(self.config.model, made)
+        if cached is None:
+            return made
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(made, partial)
+            os.replace(partial, cached)  # readers never see a half-written export
+            _write_atomically(_checksum_file(cached), sha256(cached))
+        finally:
+            partial.unlink(missing_ok=True)
+        return cached
+
+    def _check_local_model(self) -> None:
+        if not (Path(self.config.model) / "tokenizer.json").is_file():
+            raise IndexBuildError(
+                f"MINUSMA_QUERY_ENCODER={self.config.query_encoder} needs a local model folder "
+                f"with tokenizer.json, not {self.config.model!r}; use a local path or "
+                "MINUSMA_QUERY_ENCODER=torch"
+            )
+
+
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(f"{path.name}.sha256")
+
+
+def _intact(path: Path) -> bool:
+    """Whether `path` exists and matches the checksum written beside it (a damaged or
+    half-copied cache entry is made again instead of breaking every later build)."""
+    try:
+        expected = _checksum_file(path).read_text(encoding="ascii").strip()
+        return expected == sha256(path)
+    except OSError:
+        return False
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text, encoding="ascii")
+    os.replace(partial, path)
+
+
+def _cached_export_path(config: IndexConfig, kind: str) -> Path | None:
+    """Where the cache keeps this model's `kind` export, or None without a cache directory."""
+    if config.cache_dir is None:
+        return None
+    from importlib.metadata import version
+
+    versions = "|".join(version(name) for name in ("torch", "onnx", "onnxruntime"))
+    identity = f"{cache_identity(config.model, config.model_label)}|{versions}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:24]
+    return Path(config.cache_dir) / "onnx" / f"{kind}-{key}.onnx"
