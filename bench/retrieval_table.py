@@ -177,7 +177,13 @@ def explore(index: HybridIndex, questions: list[Question]) -> dict[str, list[int
     return variants
 
 
-GRID = (0.0, 0.1, 0.2, 0.3, 0.5)  # weights tried for dense, chars and cue (bm25 = 1)
+# Weights tried (dense fixed at 1: weights are normalised, so only their ratios matter).
+GRID = {
+    "bm25": (0.0, 0.25, 0.5, 0.75, 1.0),
+    "chars": (0.0, 0.2, 0.4),
+    "sentence": (0.0, 0.25, 0.5, 1.0),
+    "cue": (0.0, 0.3, 0.6),
+}
 FOLDS = 5
 
 
@@ -187,7 +193,7 @@ def fusion_ranks(
     texts: Sequence[str],
     weights: dict[str, float],
 ) -> list[int | None]:
-    """First-relevant rank per question under `weights` (Dutch questions' fusion)."""
+    """First-relevant rank per question under `weights`."""
     out: list[int | None] = []
     for q, sig in zip(questions, signals, strict=True):
         top = [i for i, _ in fuse(sig, weights)[:10]]
@@ -203,10 +209,11 @@ def _objective(ranks: Sequence[int | None]) -> float:
 def fit_weights(
     signals: Sequence[Signals], questions: Sequence[Question], texts: Sequence[str]
 ) -> dict[str, float]:
-    """The grid point with the best recall@5 + MRR@10 on these (Dutch) questions."""
+    """The grid point with the best recall@5 + MRR@10 on these questions (first best wins,
+    so ties go to the smaller weights)."""
     best: tuple[float, dict[str, float]] | None = None
-    for dense, chars, cue in itertools.product(GRID, repeat=3):
-        weights = {"bm25": 1.0, "dense": dense, "chars": chars, "cue": cue}
+    for values in itertools.product(*GRID.values()):
+        weights = {"dense": 1.0, **dict(zip(GRID, values, strict=True))}
         score = _objective(fusion_ranks(signals, questions, texts, weights))
         if best is None or score > best[0]:
             best = score, weights
@@ -215,23 +222,29 @@ def fit_weights(
 
 
 def cross_validate(index: HybridIndex, questions: list[Question]) -> list[int | None]:
-    """Held-out ranks: each fold's Dutch questions are ranked with weights fitted on the
-    other folds' Dutch questions; English questions keep the fixed English weights."""
+    """Held-out ranks: each fold's questions are ranked with the weights of their language
+    fitted on the other folds' questions of that language."""
     signals = [index.signal_scores(q.text) for q in questions]
     texts = [p.text for p in index.passages]
     fold = [i % FOLDS for i in np.random.default_rng(0).permutation(len(questions))]
     ranks: list[int | None] = [None] * len(questions)
     for f in range(FOLDS):
-        train = [i for i, q in enumerate(questions) if fold[i] != f and q.lang == "nl"]
-        weights = fit_weights([signals[i] for i in train], [questions[i] for i in train], texts)
-        print(f"fold {f}: {weights}")
-        for i, q in enumerate(questions):
-            if fold[i] == f:
-                w = weights if q.lang == "nl" else FUSION_WEIGHTS["en"]
-                ranks[i] = fusion_ranks([signals[i]], [q], texts, w)[0]
-    dutch = [i for i, q in enumerate(questions) if q.lang == "nl"]
-    full = fit_weights([signals[i] for i in dutch], [questions[i] for i in dutch], texts)
-    print(f"fitted on all Dutch questions: {full}; shipped: {FUSION_WEIGHTS['nl']}")
+        for lang in sorted({q.lang for q in questions}):
+            train = [i for i, q in enumerate(questions) if fold[i] != f and q.lang == lang]
+            test = [i for i, q in enumerate(questions) if fold[i] == f and q.lang == lang]
+            if not test:
+                continue
+            weights = fit_weights([signals[i] for i in train], [questions[i] for i in train], texts)
+            print(f"fold {f} {lang}: {weights}")
+            held = fusion_ranks(
+                [signals[i] for i in test], [questions[i] for i in test], texts, weights
+            )
+            for i, rank in zip(test, held, strict=True):
+                ranks[i] = rank
+    for lang in sorted({q.lang for q in questions}):
+        own = [i for i, q in enumerate(questions) if q.lang == lang]
+        full = fit_weights([signals[i] for i in own], [questions[i] for i in own], texts)
+        print(f"fitted on all {lang} questions: {full}; shipped: {FUSION_WEIGHTS.get(lang)}")
     return ranks
 
 
@@ -269,7 +282,9 @@ def print_misses(
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, default=None, help="reuse/build this index")
-    parser.add_argument("--gold", type=Path, default=GOLD)
+    parser.add_argument(
+        "--gold", type=Path, action="append", help="question file(s); default the gold set"
+    )
     parser.add_argument("--explore", action="store_true", help="also print fusion variants")
     parser.add_argument("--cv", action="store_true", help="cross-validate the fusion weights")
     parser.add_argument("--misses", action="store_true", help="list hybrid misses at 5")
@@ -278,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     settings = Settings()
     config = settings.index_config()
-    questions = load_questions(args.gold)
+    questions = [q for path in args.gold or [GOLD] for q in load_questions(path)]
     passages = ingest_sources(settings.sources, config=settings.ingest_config())
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="retrieval-table-")) / "index"
     if not (index_dir / "manifest.json").exists():

@@ -32,11 +32,12 @@ from ingest.sentences import split_sentence_spans
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
 logger = logging.getLogger(__name__)
 
-# Passage vector = normalised mean of its sentence vectors + TITLE_WEIGHT x its section
-# title's vector. One embedding pass over sentences serves both the passage index and the
-# answerer, and long passages are not truncated at the model's 256 tokens.
-PASSAGE_VECTORS = "sentence-mean+title"
-TITLE_WEIGHT = 0.3
+# Passage vector = the embedding of "section title. passage text" (what the model was
+# trained to read: a whole passage). Measured with multilingual-e5-small on the Dutch gold
+# questions, dense only: R@5 0.735 vs 0.689 for the former normalised mean of the sentence
+# vectors + 0.3 x the title's vector. The sentence vectors are embedded too: the answerer
+# scores sentences with them and search uses their best cosine per passage ("sentence").
+PASSAGE_VECTORS = "title+text"
 _SCRATCH = ".scratch"  # in the temporary build directory, removed before the checksums
 _EMBED_BATCH = 256
 
@@ -151,12 +152,10 @@ def _compute(
     translations = _translation_table(documents, analyzer, dictionary_dir=dictionary_dir)
     reporter.stage("analyse", len(passages), len(passages))
     sentences = [s for p in passages for s in _split(p)]
-    titles = sorted({p.section_title for p in passages if p.section_title.strip()})
-    texts = [s.text for s in sentences] + titles
+    texts = [s.text for s in sentences] + [passage_text(p) for p in passages]
     vectors = _embed_in_batches(embedder, texts, reporter)
     sentence_vectors = vectors[: len(sentences)]
-    title_vectors = dict(zip(titles, vectors[len(sentences) :], strict=True))
-    passage_vectors = _passage_vectors(passages, sentences, sentence_vectors, title_vectors)
+    passage_vectors = vectors[len(sentences) :]
     return _Built(
         sentences,
         sentence_vectors,
@@ -192,6 +191,12 @@ def _translation_table(
     return build_table(pairs, in_report=in_report)
 
 
+def passage_text(passage: Passage) -> str:
+    """What a passage's vector embeds: its section title, then its text."""
+    title = passage.section_title.strip()
+    return f"{title}. {passage.text}" if title else passage.text
+
+
 def _split(passage: Passage) -> list[Sentence]:
     spans = split_sentence_spans(passage.text)
     if not spans and passage.text.strip():
@@ -215,32 +220,6 @@ def _embed_in_batches(embedder: Embedder, texts: list[str], reporter: _Reporter)
     out = np.empty_like(vectors)
     out[order] = vectors
     return out
-
-
-def _passage_vectors(
-    passages: Sequence[Passage],
-    sentences: list[Sentence],
-    sentence_vectors: np.ndarray,
-    title_vectors: dict[str, np.ndarray],
-) -> np.ndarray:
-    dim = sentence_vectors.shape[1]
-    rows: dict[str, list[int]] = {}
-    for row, sentence in enumerate(sentences):
-        rows.setdefault(sentence.passage_id, []).append(row)
-    out = np.zeros((len(passages), dim), dtype=np.float32)
-    for i, passage in enumerate(passages):
-        own = rows.get(passage.passage_id, [])
-        vec = sentence_vectors[own].mean(axis=0) if own else np.zeros(dim, dtype=np.float32)
-        title = title_vectors.get(passage.section_title)
-        if title is not None:
-            vec = vec + TITLE_WEIGHT * title
-        out[i] = vec
-    return _normalise(out)
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def _write(
@@ -279,7 +258,7 @@ def _write(
         query_prefix=config.query_prefix,
         passage_prefix=config.passage_prefix,
         faiss_index_type=config.faiss_index_type,
-        passage_vectors=f"{PASSAGE_VECTORS}:{TITLE_WEIGHT}",
+        passage_vectors=PASSAGE_VECTORS,
         max_passage_tokens=config.max_passage_tokens,
         sources=_sources(passages),
         counts={
@@ -293,7 +272,7 @@ def _write(
         },
         files=checksums(directory),
         build_seconds=round(time.perf_counter() - started, 3),
-        fusion={lang: dict(weights) for lang, weights in FUSION_WEIGHTS.items()},
+        fusion={lang: dict(w) for lang, w in (config.fusion or FUSION_WEIGHTS).items()},
         pipeline=pipeline_fingerprint(),
         query_encoder=config.query_encoder,
     )

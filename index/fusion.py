@@ -13,24 +13,24 @@ from index.cues import Language
 
 Ranked = list[tuple[int, float]]
 
-# Hybrid fusion (`fuse`): candidates are the top CANDIDATES of each
-# signal; each signal is min-max normalised over the candidates and weighted by
-# FUSION_WEIGHTS[query language]. Signals: "bm25" (words), "chars" (character 4-grams),
-# "dense" (cosine), "cue" (1 if the passage holds what the question asks for: a number
-# for hoeveel/how many, a date for wanneer/when; absent for other questions).
-# Dutch weights: a grid search (bm25 fixed at 1; others in 0, 0.1, 0.2, 0.3, 0.5) fitted on
-# all gold questions; its 5-fold cross-validated result is what we report (bench/
-# retrieval_table.py --cv). English: only 10 gold questions, too few to fit; word BM25
-# with a Dutch stemmer cannot match English words, so for an English query "bm25" scores
-# its dictionary translation (index/translate.py: each English content word replaced by
-# its Dutch words, names and acronyms kept) and the three signals weigh the same. These
-# weights are recorded in the manifest; when no table is in use (MINUSMA_TRANSLATE_ENGLISH
-# off, the default, or an index built without the dictionaries) the loaded index gives
-# English "bm25" no weight (`without_untranslated_bm25`).
+# Hybrid fusion (`fuse`): candidates are the top CANDIDATES of each weighted signal; each
+# signal is min-max normalised over the candidates and weighted by FUSION_WEIGHTS[query
+# language]. Signals: "bm25" (words), "chars" (character 4-grams), "dense" (cosine of the
+# query and the passage vector), "sentence" (best cosine of one of the passage's
+# sentences), "cue" (1 if the passage holds what the question asks for: a number for
+# hoeveel/how many, a date for wanneer/when; absent for other questions).
+# Weights: per language, the grid point (dense 1; bm25 0-1, chars 0-0.4, sentence 0-1, cue
+# 0-0.6) with the best R@5 + MRR@10, fitted with multilingual-e5-small on the 132 Dutch
+# gold questions and on the 50 English ones (gold + eval/gold/english_probe.jsonl, with
+# the dictionary translation); bench/retrieval_table.py --cv reports them 5-fold
+# cross-validated (README). For an English query "bm25" scores its dictionary
+# translation (index/translate.py); when no table is in use (MINUSMA_TRANSLATE_ENGLISH
+# off, or an index built without the dictionaries) the loaded index gives English "bm25"
+# no weight (`without_untranslated_bm25`). The weights are recorded in the manifest.
 CANDIDATES = 50
 FUSION_WEIGHTS: dict[Language, dict[str, float]] = {
-    "nl": {"bm25": 1.0, "dense": 0.2, "chars": 0.2, "cue": 0.5},
-    "en": {"bm25": 1.0, "dense": 1.0, "chars": 1.0, "cue": 0.5},
+    "nl": {"bm25": 0.5, "dense": 1.0, "chars": 0.4, "sentence": 0.5, "cue": 0.6},
+    "en": {"bm25": 1.0, "dense": 1.0, "chars": 0.2, "sentence": 1.0, "cue": 0.3},
 }
 
 
@@ -100,6 +100,7 @@ class Signals:
     bm25: np.ndarray  # BM25 over the word analyzer's terms
     chars: np.ndarray  # BM25 over character n-grams
     dense: np.ndarray  # cosine of the query and passage vectors
+    sentence: np.ndarray  # best cosine of the query and one of the passage's sentences
     cue: np.ndarray | None  # 1/0: passage holds the asked-for number/date; None if no cue
 
 
@@ -113,12 +114,18 @@ def fuse(signals: Signals, weights: Mapping[str, float]) -> Ranked:
     near-ties (measured on the gold set: equal-weight RRF 0.55 vs this 0.75 Dutch
     recall@5 for words + dense; see README for the signals added since).
     """
-    arrays = {"bm25": signals.bm25, "chars": signals.chars, "dense": signals.dense}
+    arrays = {
+        "bm25": signals.bm25,
+        "chars": signals.chars,
+        "dense": signals.dense,
+        "sentence": signals.sentence,
+    }
     candidates: set[int] = set()
     for name, scores in arrays.items():
         if weights.get(name, 0.0) > 0:
             top = top_positions(scores, CANDIDATES)
-            candidates.update(top if name == "dense" else (i for i in top if scores[i] > 0))
+            lexical = name in ("bm25", "chars")
+            candidates.update(i for i in top if scores[i] > 0 or not lexical)
     if signals.cue is not None:
         arrays["cue"] = signals.cue
     named = {name: {i: float(s[i]) for i in candidates} for name, s in arrays.items()}

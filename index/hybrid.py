@@ -65,6 +65,9 @@ class HybridIndex:
         self._sentence_rows = _rows_by_passage(sentences)
         self._sentences = sentences
         self._sentence_vectors = sentence_vectors
+        self._with_sentences, self._segment_starts = _sentence_segments(
+            passages, self._sentence_rows
+        )
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -204,13 +207,25 @@ class HybridIndex:
 
     def _signals(self, query: str, terms: list[str]) -> Signals:
         pattern = answer_pattern(query[:MAX_QUERY_CHARS])
+        query_vector = self.embed_query(query)
         return Signals(
             language=query_language(query[:MAX_QUERY_CHARS]),
             bm25=self._sparse.scores(self._bm25_terms(query, terms)),
             chars=self._char_scores(query),
-            dense=self._vectors @ self.embed_query(query),
+            dense=self._vectors @ query_vector,
+            sentence=self._best_sentence(query_vector),
             cue=None if pattern is None else self._cue(pattern),
         )
+
+    def _best_sentence(self, query_vector: np.ndarray) -> np.ndarray:
+        """Per passage, the best cosine of one of its sentences with the query (-1 for a
+        passage without sentences): a passage that answers in one sentence among others
+        on other matters ranks by that sentence."""
+        out = np.full(len(self.passages), -1.0, dtype=np.float32)
+        if len(self._segment_starts):
+            cosines = self._sentence_vectors @ query_vector
+            out[self._with_sentences] = np.maximum.reduceat(cosines, self._segment_starts)
+        return out
 
     def _char_scores(self, query: str) -> np.ndarray:
         if self._chars is None:
@@ -291,6 +306,16 @@ class HybridIndex:
 def _rank_of(scores: np.ndarray, position: int) -> int:
     """1-based rank of `position` in `scores` (ties share the better rank)."""
     return int(np.count_nonzero(scores > scores[position])) + 1
+
+
+def _sentence_segments(
+    passages: Sequence[Passage], rows: Mapping[str, tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of the passages that have sentences, the first sentence row of each):
+    the segments of the sentence matrix that `np.maximum.reduceat` reduces per passage."""
+    with_sentences = [i for i, p in enumerate(passages) if p.passage_id in rows]
+    starts = [rows[passages[i].passage_id][0] for i in with_sentences]
+    return np.array(with_sentences, dtype=np.int64), np.array(starts, dtype=np.int64)
 
 
 def _rows_by_passage(sentences: list[Sentence]) -> dict[str, tuple[int, int]]:

@@ -9,7 +9,9 @@ from typing import Any, Literal
 from ingest.models import Passage
 
 SearchMode = Literal["hybrid", "bm25", "dense"]
-FORMAT_VERSION = 2  # 2: character n-gram BM25 field (bm25-chars/) and fusion weights
+FORMAT_VERSION = (
+    3  # 2: character n-gram BM25 field and fusion weights; 3: title+text passage vectors
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,9 @@ class IndexConfig:
     # Search (and answer) English queries with their Dutch translation from that table;
     # off by default (MINUSMA_TRANSLATE_ENGLISH)
     translate_english: bool = False
+    # language -> signal -> weight for hybrid search; None: index.fusion.FUSION_WEIGHTS
+    # (fitted for multilingual-e5-small; the registry gives other packaged models their own)
+    fusion: dict[str, dict[str, float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +96,7 @@ class Manifest:
     query_prefix: str
     passage_prefix: str
     faiss_index_type: str
-    passage_vectors: str  # how passage vectors are made from sentence vectors
+    passage_vectors: str  # what a passage vector embeds (build.PASSAGE_VECTORS)
     max_passage_tokens: int
     sources: tuple[SourceRecord, ...]
     counts: dict[str, int]  # passages, sentences, glossary, embedded, cache_hits, ...

