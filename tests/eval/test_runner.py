@@ -82,6 +82,7 @@ def test_cli_writes_results_and_gates_on_baseline(
 ) -> None:
     monkeypatch.setenv("MINUSMA_INDEX_DIR", str(small_settings.index_dir))
     monkeypatch.setenv("MINUSMA_CACHE_DIR", str(small_settings.cache_dir))
+    monkeypatch.setenv("MINUSMA_EMBEDDING_MODEL", small_settings.embedding_model)
     _register_all()
     runner = CliRunner()
     no_floors = tmp_path / "floors.json"
