@@ -6,29 +6,47 @@ match is mapped back to the passage's own characters through an offset map.
 
 A reworded claim is looked up by re-ranking candidate passages (hybrid and dense search,
 plus the report's recommendations when the claim says something is recommended) by their
-best sentence or pair of adjacent sentences. A span is scored by its cosine with the claim,
-the idf-weighted share of the claim's analysed terms it contains, and a "soft" share of the
-claim's words it contains, where a word also matches a report word sharing a long prefix
-(Britten/Britse, rotation/rotatietijd: inflections and English-Dutch cognates the stemmer
-keeps apart). Weights were chosen on eval/gold/claims.jsonl (bench/calibrate_cite.py).
+best sentence or pair of adjacent sentences. A span is scored by its similarity with the
+claim, the idf-weighted share of the claim's analysed terms it contains, and a "soft" share
+of the claim's words it contains, where a word also matches a report word sharing a long
+prefix (Britten/Britse, rotation/rotatietijd: inflections and English-Dutch cognates the
+stemmer keeps apart).
+
+The similarity is calibrated per claim: the cosine as a z-score against the claim's cosines
+with every sentence of the report. Raw cosines mean different things for different models
+(multilingual-e5 puts related Dutch text in 0.75-0.95, MiniLM in 0-0.8) and for different
+claims; "how many standard deviations above the report's typical sentence" does not.
+
+A claim is `supported` when a match's support clears the threshold and the passage has
+every number and name of the claim (service/claim_parts.py); otherwise `partial` when some
+of its clauses are supported that way (they are returned), else `not_found`. Weights and
+thresholds were chosen on eval/gold/claims.jsonl (bench/calibrate_cite.py).
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from index.analysis import fold, words
+from index.cues import query_language
 from index.models import Hit
 from ingest.models import Passage, PassageKind
 from ingest.sentences import split_sentences
-from service.evidence import EvidenceScorer, QueryTerms, informativeness, speaks_of_recommendations
+from service.claim_parts import (
+    Clause,
+    SoftMatcher,
+    SoftTerms,
+    names_in,
+    numbers_agree,
+    split_clauses,
+)
+from service.evidence import EvidenceScorer, QueryTerms, speaks_of_recommendations
 
 if TYPE_CHECKING:
     from index.hybrid import HybridIndex
@@ -39,26 +57,30 @@ MIN_EXACT_CHARS = 12  # a normalised claim shorter than this is not looked up ve
 HYBRID_DEPTH = 40  # hybrid-search candidates for a claim not found verbatim
 DENSE_DEPTH = 20  # dense-search candidates (paraphrases BM25 misses: gold claim top-3 +1)
 # A candidate passage's rank score: its best span's
-#   SPAN_DENSE x cosine + SPAN_LEXICAL x term coverage + SPAN_SOFT x soft word coverage,
-# plus PASSAGE_DENSE x the passage's own cosine (the whole passage's embedding often knows
-# a paraphrase no single sentence does), PASSAGE_LEXICAL x the passage's term coverage and
-# RECOMMENDATION_CUE for a recommendation when the claim speaks of one. Chosen by a grid
-# search of top-3 support on the 34 supported gold claims (0.88 -> 0.97; leave-one-out
-# 0.91) together with the 142 gold questions' reference answers looked up as claims
-# (0.965 -> 0.958: a check that the weights do not merely fit the claims).
-SPAN_DENSE = 0.15
-SPAN_LEXICAL = 0.0
+#   SPAN_DENSE x similarity + SPAN_LEXICAL x term coverage + SPAN_SOFT x soft word coverage,
+# plus PASSAGE_DENSE x the passage's own similarity (the whole passage's embedding often
+# knows a paraphrase no single sentence does), PASSAGE_LEXICAL x the passage's term coverage
+# and RECOMMENDATION_CUE for a recommendation when the claim speaks of one. A similarity is
+# a z-score (see the module docstring), so its weights are per standard deviation. Chosen
+# with multilingual-e5-small by a grid search of top-3 support on the 34 supported gold
+# claims (0.941 with the weights fitted to MiniLM's raw cosines -> 0.971, leave-one-out
+# 0.971), checked on the 142 gold questions' reference answers looked up as claims
+# (0.965 -> 0.972): a wide plateau, these weights sit inside it.
+SPAN_DENSE = 0.1
+SPAN_LEXICAL = 0.25
 SPAN_SOFT = 0.5
-PASSAGE_DENSE = 0.5
+PASSAGE_DENSE = 0.1
 PASSAGE_LEXICAL = 0.25
 RECOMMENDATION_CUE = 0.2
-# How well a span supports the claim (the verdict and each match's `score`): weights of
-# soft coverage, term coverage and cosine. Grid-searched with the verdict thresholds.
+# How well a span supports a text (the verdict and each match's `score`): weights of soft
+# coverage, term coverage and similarity, the similarity's z-score counted up to FULL_Z
+# (z / FULL_Z, clipped to 0-1). Grid-searched with the verdict thresholds.
 SUPPORT_WEIGHTS = (0.5, 0.25, 0.25)
+FULL_Z = 6.0
+# A name used in at least this share of the report's passages (Nederland, MINUSMA, Mali, VN)
+# is the report's setting, not what a claim is about: a passage need not repeat it.
+COMMON_NAME_SHARE = 0.1
 VERDICT_DEPTH = 3  # the verdict weighs this many matches, whatever top_k the caller asks for
-MIN_PREFIX = 4  # a soft match shares at least this many leading characters ...
-PREFIX_SHARE = 0.5  # ... and at least this share of the longer word
-_NUMBER = re.compile(r"\d+")
 
 Verdict = Literal["supported", "partial", "not_found"]
 
@@ -153,97 +175,115 @@ class ClaimMatch:
 
 @dataclass(frozen=True, slots=True)
 class CiteResult:
-    """The verdict on one claim."""
+    """The verdict on one claim; for `partial`, the clauses the report supports and not."""
 
     claim: str
     verdict: Verdict
     matches: list[ClaimMatch]
+    supported_parts: tuple[str, ...] = ()
+    unsupported_parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class SoftTerms:
-    """A claim's words, each with its weight and the report words it softly matches."""
+class Support:
+    """How one span of a matched passage supports a text (a claim or one of its clauses)."""
 
-    weights: dict[str, float]
-    matches: dict[str, frozenset[str]]
+    soft: float
+    lexical: float
+    similarity: float  # z-score of the span's cosine against the text's report background
+    agrees: bool  # the passage has every number and name of the text
 
-    def coverage(self, span_words: set[str]) -> float:
-        """Weighted share of the claim's words matched in `span_words` (0 for no words)."""
-        total = sum(self.weights.values())
-        if total <= 0:
-            return 0.0
-        found = sum(
-            w for word, w in self.weights.items() if not self.matches[word].isdisjoint(span_words)
-        )
-        return found / total
-
-
-class SoftMatcher:
-    """Matches a word to the report's words that share a long prefix with it."""
-
-    def __init__(self, vocabulary: Iterable[str]) -> None:
-        self._by_prefix: dict[str, list[str]] = defaultdict(list)
-        for word in set(vocabulary):
-            self._by_prefix[word[:MIN_PREFIX]].append(word)
-
-    def matches(self, word: str) -> frozenset[str]:
-        """`word` itself plus the report words that share a prefix long enough with it."""
-        if len(word) < MIN_PREFIX or word.isdigit():
-            return frozenset({word})
-        found = {word}
-        for other in self._by_prefix.get(word[:MIN_PREFIX], ()):
-            if _shared_prefix(word, other) >= PREFIX_SHARE * max(len(word), len(other)):
-                found.add(other)
-        return frozenset(found)
-
-    def terms(self, text: str) -> SoftTerms:
-        """The soft terms of a claim (weights: how informative each word is)."""
-        unique = list(dict.fromkeys(words(text)))
-        return SoftTerms(
-            weights={w: informativeness(w) for w in unique},
-            matches={w: self.matches(w) for w in unique},
-        )
-
-
-def _shared_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    def score(
+        self,
+        weights: tuple[float, float, float] = SUPPORT_WEIGHTS,
+        *,
+        full_z: float = FULL_Z,
+    ) -> float:
+        """The support score the verdict thresholds apply to."""
+        soft, lexical, dense = weights
+        similarity = min(max(self.similarity / full_z, 0.0), 1.0)
+        return soft * self.soft + lexical * self.lexical + dense * similarity
 
 
 @dataclass(frozen=True, slots=True)
-class _Claim:
-    """One claim as the scorers need it."""
+class ClaimEvidence:
+    """What the verdict on a reworded claim is decided from."""
 
+    claim: str
+    matches: list[ClaimMatch]  # ranked; each quote verbatim in its passage
+    whole: list[Support]  # the claim against each of the first VERDICT_DEPTH matches
+    clauses: list[tuple[Clause, list[Support]]]  # each clause against them (2+ clauses)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A verdict and, for a partial one, which clauses are supported and which are not."""
+
+    verdict: Verdict
+    supported_parts: tuple[str, ...] = ()
+    unsupported_parts: tuple[str, ...] = ()
+
+
+def decide(
+    evidence: ClaimEvidence,
+    *,
+    supported: float,
+    partial: float,
+    weights: tuple[float, float, float] = SUPPORT_WEIGHTS,
+    full_z: float = FULL_Z,
+) -> Decision:
+    """`supported` when a match supports the whole claim (score >= `supported`, numbers and
+    names agree); `partial` when it supports some clauses but not all (returned with the
+    rest), or the whole claim at a score >= `partial`; `not_found` otherwise."""
+
+    def holds(supports: Sequence[Support], threshold: float) -> bool:
+        return any(s.agrees and s.score(weights, full_z=full_z) >= threshold for s in supports)
+
+    if holds(evidence.whole, supported):
+        return Decision("supported")
+    judged = [(clause.text, holds(supports, supported)) for clause, supports in evidence.clauses]
+    if any(ok for _, ok in judged) and not all(ok for _, ok in judged):
+        return Decision(
+            "partial",
+            tuple(text for text, ok in judged if ok),
+            tuple(text for text, ok in judged if not ok),
+        )
+    if holds(evidence.whole, partial):
+        return Decision("partial")
+    return Decision("not_found")
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """A claim (or one of its clauses) as the scorers need it."""
+
+    text: str
     vector: np.ndarray
+    mean: float  # mean and spread of its cosines with every sentence of the report
+    spread: float
     terms: QueryTerms
     soft: SoftTerms
+    names: list[str]
     recommends: bool
+
+    def z(self, cosine: float) -> float:
+        """The cosine as a z-score against the report's sentences."""
+        return (cosine - self.mean) / self.spread
 
 
 @dataclass(frozen=True, slots=True)
 class _Span:
-    """A sentence or two adjacent sentences of a passage, scored against a claim."""
+    """A sentence or two adjacent sentences of a passage, scored against a text."""
 
     start: int
     end: int
-    dense: float
+    dense: float  # z-score
     lexical: float
     soft: float
 
     @property
     def rank_score(self) -> float:
-        return (
-            SPAN_DENSE * max(self.dense, 0.0) + SPAN_LEXICAL * self.lexical + SPAN_SOFT * self.soft
-        )
-
-    @property
-    def support(self) -> float:
-        soft, lexical, dense = SUPPORT_WEIGHTS
-        return soft * self.soft + lexical * self.lexical + dense * max(self.dense, 0.0)
+        return SPAN_DENSE * self.dense + SPAN_LEXICAL * self.lexical + SPAN_SOFT * self.soft
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,38 +315,41 @@ class ClaimChecker:
             p.passage_id: [set(words(s.text)) for s in index.sentences(p.passage_id)]
             for p in index.passages
         }
-        self._soft = SoftMatcher(w for groups in self._words.values() for ws in groups for w in ws)
+        self._passage_words = {pid: set().union(*ws) for pid, ws in self._words.items()}
+        self._soft = SoftMatcher(w for ws in self._passage_words.values() for w in ws)
+        frequency: Counter[str] = Counter()
+        for ws in self._passage_words.values():
+            frequency.update(ws)
+        floor = COMMON_NAME_SHARE * max(len(self._passage_words), 1)
+        self._common = frozenset(w for w, n in frequency.items() if n >= floor)
+        self._vocabulary = frozenset(frequency)
+        # the mean and covariance of the report's sentence vectors: a text's cosines with
+        # every sentence have mean centre @ v and variance v @ covariance @ v
+        vectors = [index.sentence_vectors(p.passage_id) for p in index.passages]
+        matrix = np.concatenate([v for v in vectors if len(v)] or [np.zeros((1, 1))])
+        self._centre = matrix.mean(axis=0)
+        self._covariance = np.atleast_2d(np.cov(matrix.T, bias=True)).astype(np.float32)
 
     def check(self, claim: str, *, top_k: int = 3) -> CiteResult:
         """The verdict and up to `top_k` matches for one claim."""
         exact = verified(self.find_verbatim(claim))
         if exact:
             return CiteResult(claim, "supported", self._fill(exact, claim, top_k=top_k))
-        matches = verified(self.find_similar(claim, k=max(top_k, VERDICT_DEPTH)))
-        return CiteResult(claim, self.verdict_of(claim, matches), matches[:top_k])
+        evidence = self.weigh(claim, k=top_k)
+        decision = decide(
+            evidence, supported=self.supported_threshold, partial=self.partial_threshold
+        )
+        return CiteResult(
+            claim,
+            decision.verdict,
+            evidence.matches[:top_k],
+            decision.supported_parts,
+            decision.unsupported_parts,
+        )
 
     def check_batch(self, text: str, *, top_k: int = 3) -> list[CiteResult]:
         """One result per claim of `text`."""
         return [self.check(claim, top_k=top_k) for claim in split_claims(text)]
-
-    def verdict(self, score: float) -> Verdict:
-        """Map a support score to a verdict with the calibrated thresholds."""
-        if score >= self.supported_threshold:
-            return "supported"
-        if score >= self.partial_threshold:
-            return "partial"
-        return "not_found"
-
-    def verdict_of(self, claim: str, matches: Sequence[ClaimMatch]) -> Verdict:
-        """The verdict on a reworded claim: its best match's score, but never "supported"
-        when a number of the claim is missing from that match's passage (218 vs 128)."""
-        if not matches:
-            return "not_found"
-        best = max(matches, key=lambda m: m.score)
-        verdict = self.verdict(best.score)
-        if verdict == "supported" and not numbers_agree(claim, best.passage.text):
-            return "partial"
-        return verdict
 
     def find_verbatim(self, claim: str) -> list[ClaimMatch]:
         """Passages that contain the claim verbatim up to spacing, case, accents, hyphens."""
@@ -322,46 +365,122 @@ class ClaimChecker:
             matches.append(ClaimMatch(passage, quote, 1.0))
         return matches
 
+    def weigh(self, claim: str, *, k: int = VERDICT_DEPTH) -> ClaimEvidence:
+        """The best `k` (at least VERDICT_DEPTH) matches of a reworded claim, and how the
+        first VERDICT_DEPTH of them support the claim and each of its clauses."""
+        clauses = split_clauses(claim)
+        clauses = clauses if len(clauses) > 1 else []
+        texts = self._texts(claim, clauses)
+        whole = texts[0]
+        ranked = self._ranked(whole)[: max(k, VERDICT_DEPTH)]
+        judged = ranked[:VERDICT_DEPTH]
+        return ClaimEvidence(
+            claim=claim,
+            matches=[
+                ClaimMatch(
+                    c.passage,
+                    c.passage.text[c.span.start : c.span.end],
+                    self._support(whole, c.passage, c.span).score(),
+                )
+                for c in ranked
+            ],
+            whole=[self._support(whole, c.passage, c.span) for c in judged],
+            clauses=[
+                (clause, [self._support(text, c.passage) for c in judged])
+                for clause, text in zip(clauses, texts[1:], strict=True)
+            ],
+        )
+
     def find_similar(self, claim: str, *, k: int) -> list[ClaimMatch]:
         """The k best candidate passages, each with its best span as the quote.
 
-        `score` is the span's support score (what the verdict thresholds apply to); the
-        order is by rank score, which also weighs the whole passage's similarity.
+        `score` is the span's support score; the order is by rank score, which also weighs
+        the whole passage's similarity.
         """
-        hits = self.index.search(claim, k=HYBRID_DEPTH)
-        if not hits:
-            return []
-        hits = [*hits, *self.index.search(claim, k=DENSE_DEPTH, mode="dense")]
-        ranked = sorted(
-            self._candidates(self._claim(claim), hits), key=lambda c: c.score, reverse=True
-        )
+        whole = self._texts(claim, [])[0]
         return [
-            ClaimMatch(c.passage, c.passage.text[c.span.start : c.span.end], c.span.support)
-            for c in ranked[:k]
+            ClaimMatch(
+                c.passage,
+                c.passage.text[c.span.start : c.span.end],
+                self._support(whole, c.passage, c.span).score(),
+            )
+            for c in self._ranked(whole)[:k]
         ]
 
-    def _claim(self, claim: str) -> _Claim:
-        return _Claim(
-            vector=self.index.embed_query(claim),
-            terms=self.scorer.query_terms(claim),
-            soft=self._soft.terms(claim),
-            recommends=speaks_of_recommendations(fold(claim)),
+    def _texts(self, claim: str, clauses: Sequence[Clause]) -> list[_Text]:
+        """The claim and its clauses, embedded in one batch."""
+        parts = [(claim, names_in(claim))]
+        parts += [(c.text, names_in(claim, start=c.start, end=c.end)) for c in clauses]
+        vectors = self.index.embed_queries([text for text, _ in parts])
+        means = vectors @ self._centre
+        spreads = np.sqrt(
+            np.maximum(np.einsum("ij,jk,ik->i", vectors, self._covariance, vectors), 0)
         )
+        recommends = speaks_of_recommendations(fold(claim))
+        return [
+            _Text(
+                text=text,
+                vector=vector,
+                mean=float(mean),
+                spread=float(spread) or 1.0,
+                terms=self.scorer.query_terms(text),
+                soft=self._soft.terms(text),
+                names=self._names_that_matter(names, english=query_language(claim) == "en"),
+                recommends=recommends,
+            )
+            for (text, names), vector, mean, spread in zip(
+                parts, vectors, means, spreads, strict=True
+            )
+        ]
 
-    def _candidates(self, claim: _Claim, hits: Sequence[Hit]) -> list[_Candidate]:
+    def _names_that_matter(self, names: list[str], *, english: bool) -> list[str]:
+        """The names a supporting passage must contain: not the report's setting (common
+        names) and, for an English claim, only names the report itself uses (Gao, UNPOL;
+        not Dutch or Germany, which it writes in Dutch)."""
+        return [n for n in names if n not in self._common and not (english and not self._known(n))]
+
+    def _known(self, word: str) -> bool:
+        return not self._soft.matches(word).isdisjoint(self._vocabulary)
+
+    def _ranked(self, text: _Text) -> list[_Candidate]:
+        """The candidate passages of a reworded claim, best first, with verbatim quotes."""
+        hits = self.index.search(text.text, k=HYBRID_DEPTH)
+        if not hits:
+            return []
+        hits = [*hits, *self.index.search(text.text, k=DENSE_DEPTH, mode="dense")]
+        candidates = [
+            c
+            for c in self._candidates(text, hits)
+            if is_verbatim(c.passage.text[c.span.start : c.span.end], c.passage.text)
+        ]
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
+
+    def _support(self, text: _Text, passage: Passage, span: _Span | None = None) -> Support:
+        """How the passage's span (its best one for `text` when not given) supports `text`."""
+        span = span if span is not None else self._best_span(text, passage)
+        if span is None:
+            return Support(0.0, 0.0, 0.0, agrees=False)
+        present = self._passage_words.get(passage.passage_id, set())
+        agrees = numbers_agree(text.text, passage.text) and all(
+            not self._soft.matches(name).isdisjoint(present) for name in text.names
+        )
+        return Support(span.soft, span.lexical, span.dense, agrees=agrees)
+
+    def _candidates(self, text: _Text, hits: Sequence[Hit]) -> list[_Candidate]:
         """Each candidate passage with its best span and rank score."""
-        passages, cosines = self._pool(claim, hits)
+        passages, cosines = self._pool(text, hits)
+        floor = min(cosines.values(), default=0.0)  # a recommendation added without a hit
         out = []
         for pid, passage in passages.items():
-            span = self._best_span(claim, passage)
+            span = self._best_span(text, passage)
             if span is None:
                 continue
-            recommended = claim.recommends and passage.kind is PassageKind.RECOMMENDATION
+            recommended = text.recommends and passage.kind is PassageKind.RECOMMENDATION
             cue = RECOMMENDATION_CUE if recommended else 0.0
-            lexical = claim.terms.coverage(self.scorer.passage_terms(pid))
+            lexical = text.terms.coverage(self.scorer.passage_terms(pid))
             score = (
                 span.rank_score
-                + PASSAGE_DENSE * cosines.get(pid, 0.0)
+                + PASSAGE_DENSE * text.z(cosines.get(pid, floor))
                 + PASSAGE_LEXICAL * lexical
                 + cue
             )
@@ -369,7 +488,7 @@ class ClaimChecker:
         return out
 
     def _pool(
-        self, claim: _Claim, hits: Sequence[Hit]
+        self, text: _Text, hits: Sequence[Hit]
     ) -> tuple[dict[str, Passage], dict[str, float]]:
         """The distinct passages of the hits (plus the recommendations when the claim speaks
         of one) and the passage cosines the hits carry (none for a passage not retrieved)."""
@@ -379,12 +498,12 @@ class ClaimChecker:
             passages.setdefault(hit.passage.passage_id, hit.passage)
             if hit.dense_score is not None:
                 cosines.setdefault(hit.passage.passage_id, hit.dense_score)
-        if claim.recommends:
+        if text.recommends:
             for passage in self.scorer.recommendations:
                 passages.setdefault(passage.passage_id, passage)
         return passages, cosines
 
-    def _best_span(self, claim: _Claim, passage: Passage) -> _Span | None:
+    def _best_span(self, text: _Text, passage: Passage) -> _Span | None:
         """The passage's best sentence or pair of adjacent sentences (None if it has none)."""
         pid = passage.passage_id
         sentences = self.index.sentences(pid)
@@ -401,9 +520,9 @@ class ClaimChecker:
                 span = _Span(
                     start=sentences[i].start,
                     end=sentences[j].end,
-                    dense=float(vector @ claim.vector) / norm,
-                    lexical=claim.terms.coverage(set().union(*terms[i : j + 1])),
-                    soft=claim.soft.coverage(set().union(*span_words[i : j + 1])),
+                    dense=text.z(float(vector @ text.vector) / norm),
+                    lexical=text.terms.coverage(set().union(*terms[i : j + 1])),
+                    soft=text.soft.coverage(set().union(*span_words[i : j + 1])),
                 )
                 if best is None or span.rank_score > best.rank_score:
                     best = span
@@ -414,14 +533,9 @@ class ClaimChecker:
         if len(exact) >= top_k:
             return exact[:top_k]
         seen = {m.passage.passage_id for m in exact}
-        similar = verified(self.find_similar(claim, k=top_k))
+        similar = self.find_similar(claim, k=top_k)
         extra = [m for m in similar if m.passage.passage_id not in seen]
         return (exact + extra)[:top_k]
-
-
-def numbers_agree(claim: str, text: str) -> bool:
-    """True when every number in the claim also occurs in `text`."""
-    return set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(text))
 
 
 def verified(matches: Sequence[ClaimMatch]) -> list[ClaimMatch]:

@@ -192,6 +192,9 @@ class CiteResponse(BaseModel):
     claim: str = ""
     verdict: Literal["supported", "partial", "not_found"]
     matches: list[CiteMatch]
+    # for a partial verdict found clause by clause: the clauses the report supports, and not
+    supported_parts: list[str] = Field(default_factory=list)
+    unsupported_parts: list[str] = Field(default_factory=list)
 
 
 class CiteBatchResponse(BaseModel):

@@ -101,4 +101,6 @@ def cite_view(result: CiteResult) -> CiteResponse:
             )
             for m in result.matches
         ],
+        supported_parts=list(result.supported_parts),
+        unsupported_parts=list(result.unsupported_parts),
     )

@@ -7,7 +7,8 @@ import pytest
 
 from index.hybrid import HybridIndex
 from ingest.models import PassageKind
-from service.cite import ClaimChecker, SoftMatcher, is_verbatim, numbers_agree
+from service.cite import ClaimChecker, is_verbatim
+from service.claim_parts import SoftMatcher, names_in, numbers_agree, split_clauses
 from service.evidence import EvidenceScorer
 from service.settings import Settings
 
@@ -84,3 +85,37 @@ def test_the_verdict_does_not_depend_on_top_k(checker: ClaimChecker) -> None:
 def test_an_unrelated_claim_is_not_found(checker: ClaimChecker) -> None:
     result = checker.check("De kaasproductie in Friesland steeg in 1987 met tien procent.")
     assert result.verdict == "not_found"
+
+
+def test_a_claim_splits_into_clauses_at_commas_and_conjunctions() -> None:
+    claim = "De ISR-coy werd in 2016 overgedragen, dat ook de helikopters overnam."
+    clauses = split_clauses(claim)
+    assert [c.text for c in clauses] == [
+        "De ISR-coy werd in 2016 overgedragen",
+        "dat ook de helikopters overnam",
+    ]
+    assert all(claim[c.start : c.end] == c.text for c in clauses)
+
+
+def test_names_are_capitalised_words_after_the_first_and_acronyms() -> None:
+    assert names_in("De Nederlandse IPO's werkten in Gao") == ["nederlandse", "ipo", "gao"]
+    assert names_in("UNPOL waardeerde hen") == ["unpol"]
+    assert names_in("Zij werkten in Gao en Kidal", start=20) == ["kidal"]
+
+
+def test_a_claim_with_a_wrong_actor_is_never_supported(checker: ClaimChecker) -> None:
+    right = checker.check("De ISR-coy werd zoals gepland midden 2016 overgenomen door Duitsland.")
+    wrong = checker.check("De ISR-coy werd zoals gepland midden 2016 overgenomen door Zweden.")
+    assert right.verdict == "supported"
+    assert wrong.verdict != "supported"
+
+
+def test_a_partial_verdict_names_the_supported_and_unsupported_clauses(
+    checker: ClaimChecker,
+) -> None:
+    result = checker.check(
+        "Het onderzoeksteam bezocht Mali in oktober 2021, waar het 400 militairen sprak."
+    )
+    assert result.verdict == "partial"
+    assert result.supported_parts == ("Het onderzoeksteam bezocht Mali in oktober 2021",)
+    assert result.unsupported_parts == ("waar het 400 militairen sprak",)

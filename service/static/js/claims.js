@@ -73,8 +73,25 @@ function renderClaim(result) {
     if (best) item.append(closestMatch(best));
     return item;
   }
+  if (result.verdict === "partial") item.append(...partsBlock(result));
   item.append(supportBlock(best));
   return item;
+}
+
+/** For a partial verdict: which clauses of the claim the report supports, and which not. */
+function partsBlock(result) {
+  const parts = [];
+  for (const [key, texts] of [
+    ["check.parts.supported", result.supported_parts ?? []],
+    ["check.parts.unsupported", result.unsupported_parts ?? []],
+  ]) {
+    if (texts.length === 0) continue;
+    parts.push(
+      el("p", { class: "context-label", i18n: key }),
+      el("ul", { class: "claim-parts" }, texts.map((text) => el("li", { text }))),
+    );
+  }
+  return parts;
 }
 
 function verdictBadge(verdict) {
