@@ -9,6 +9,10 @@ held-out evidence-in-answer rate next to the shipped ranking's on the same folds
 
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python bench/select_cv.py [--shuffles 3]
 
+Written against the answerer before issue 14 (it reads `leans_back` and the passage caps,
+which bench/answer_ablation.py showed do not help with e5 and which went): run it on a
+checkout from before that change.
+
 Result (onnx-int8 index, 5 folds x 3 shuffles, 2026-11-28; ~4 min on 2 cores): shipped
 0.740 (full set 0.739; a gold sentence is among the candidates for 0.831). Learned
 rankers are BETTER sentence rankers held out (listwise: MRR of the first gold sentence

@@ -1,13 +1,13 @@
 """The extractive answerer: the report's own sentences that best answer a question, cited.
 
 Retrieval (hybrid search) picks candidate passages (for a question that asks for the
-report's conclusions or recommendations, also the chapters' conclusions sections or the
-recommendations); their precomputed sentences are scored
-against the one query embedding and the query's analysed terms (service/evidence.py),
-with a bonus for sentences that hold what the question asks for (a reason, a count, a
-date, a name); 1-4 diverse sentences that can stand as an answer (no questions, no bare
-source references), completed by the sentence they lean on or announce, become the
-answer, each followed by `[n]`. Every quote is checked to be
+report's conclusions, also the chapters' conclusions sections); their precomputed
+sentences are scored against the query's analysed terms (service/evidence.py) and the one
+query embedding (cosine scaled over the question's candidates), with a bonus for sentences
+that hold what the question asks for (a reason, a count, a date, a name); 1-4 distinct
+sentences that can stand as an answer (no questions, no bare source references), the lead
+completed by its neighbour and any sentence by the one it announces, become the answer,
+each followed by `[n]`. Every quote is checked to be
 verbatim in its passage before it is returned. Below a calibrated confidence the answerer
 abstains, in the question's language, and still lists the closest passages.
 """
@@ -34,7 +34,6 @@ from service.evidence import (
     QueryTerms,
     ScoredSentence,
     jaccard,
-    speaks_of_recommendations,
 )
 from service.generative import NOT_CONFIGURED, generate
 
@@ -47,12 +46,8 @@ Mode = Literal["extractive", "generative"]
 # Finds the sentence after one that ends its passage (the next passage's first sentence).
 Follow = Callable[[ScoredSentence], ScoredSentence | None]
 
-MAX_COSINE_DUPLICATE = 0.9  # sentences this similar to a chosen one are near-duplicates
-MAX_TERM_OVERLAP = 0.6
-MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are not answers
-SHORT_SENTENCE_CHARS = 60  # a sentence this short needs the one before it for context
-PASSAGES_PER_ANSWER = 3  # the answer draws on at most this many passages
-SENTENCES_PER_PASSAGE = 2  # ... and picks at most this many of one passage on their own merit
+MAX_TERM_OVERLAP = 0.6  # a sentence sharing this much of its terms with a chosen one repeats it
+MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) do not count for confidence
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -76,12 +71,6 @@ _ANAPHORA = _word_set(
     "die hij zij ze zijn hun het hem haar toen en of ook waarom hoezo it its that this "
     "these those they them their he she his her why and also then"
 )
-# Generic openers of a sentence that continues the one before it ("Daardoor ...", "Dit ...").
-_BACK_REFERENCE = _word_set(
-    "daardoor daarom daarbij daarmee daarnaast daarna daarvoor hierdoor hiermee hierbij "
-    "dit deze dat die zij ze hij zo ook bovendien evenmin toch wel this these that they "
-    "it thus therefore also"
-)
 # Generic Dutch/English openers of a bare source reference ("Interview medewerker ...",
 # "Intern document ...", "Zie ...", "Website ..."): bibliographic vocabulary, not the report's.
 _SOURCE_OPENERS = _word_set(
@@ -101,17 +90,21 @@ _REASON_WORDS = _word_set(
     "omdat doordat vanwege daardoor hierdoor waardoor dankzij oorzaak reden redenen "
     "because due since therefore reason reasons cause caused"
 )
-# Added to the score of a sentence that holds what the question asks for: a reason for a
-# why-question, a count, amount, date or name for a typed question (service/coverage.py).
-# Evidence-in-answer on the 142 answerable gold questions (same retrieval) for a bonus of
-# 0 / 0.05 / 0.1 / 0.15 / 0.2 / 0.3: 0.662 / 0.669 / 0.690 / 0.704 / 0.697 / 0.683; a 5-fold
-# split picks 0.15 in every fold (cross-validated 0.704).
-ANSWER_TYPE_BONUS = 0.15
+# Ranking score = the evidence score (service/evidence.py: 0.2 / passage rank + 0.5 x the
+# passage's lexical coverage) + SIMILARITY_WEIGHT x the sentence's cosine with the question,
+# min-max scaled over the question's candidates (`relative_similarity`) + ANSWER_TYPE_BONUS
+# when the sentence holds what the question asks for: a reason for a why-question, a count,
+# amount, date or name for a typed question (service/coverage.py). Evidence-in-answer on the
+# 142 answerable gold questions (e5 index) over similarity {0, .05, .1, .2, .25, .5, .75, 1}
+# x bonus {0, .1, .15, .2, .3, .5} is flat at 0.775-0.796 for similarity .05-.25 and bonus
+# .1-.3 (0.732 with neither); these values are its middle. 5-fold CV of picking both on
+# 4 folds (seed 0): 0.775 held out (bench/answer_ablation.py).
+ANSWER_TYPE_BONUS = 0.2
+SIMILARITY_WEIGHT = 0.1
 # A question that asks for the report's conclusions or a summary ("Wat concludeert ...",
-# "Vat ... samen", "in het kort", "Summarise ...") or for its recommendations ("Welke
-# aanbevelingen ...", "Wat raadt IOB aan ...", "What does the report recommend"): generic
-# Dutch/English words. Such an answer lives in a chapter's conclusions or among the
-# recommendations, which retrieval on the question's topic words rarely brings up.
+# "Vat ... samen", "in het kort", "Summarise ..."): generic Dutch/English words. Such an
+# answer lives in a chapter's conclusions, which retrieval on the question's topic words
+# rarely brings up.
 _SUMMARY_CUE = re.compile(
     r"\b(?:conclu|samenvat|summar|slotbeschouw)\w*|\bvat\b.*\bsamen\b|\bin (?:het )?kort\b"
     r"|\bin (?:short|brief)\b|\b(?:belangrijkste|main|key) (?:bevindingen|findings)\b",
@@ -126,15 +119,12 @@ _SIGNPOST = re.compile(
     r"|\b(?:dit|deze|this)\s+(?:hoofdstuk|paragraaf|chapter|section)\b",
     re.IGNORECASE,
 )
-# Evidence-in-answer on the 142 answerable gold questions (onnx-int8 index): 0.704 without
-# these candidates, 0.739 with the conclusions of the chapters a summary question names or
-# its top hits come from (scored as if retrieved first, plus SUMMARY_BONUS; signposts down
-# by SIGNPOST_PENALTY: summary 2/8 -> 6/8) and the recommendations for a recommendation
-# question (list 13/17 -> 14/17). Over bonus {off, 0, 0.1, 0.2} x penalty {0, 0.1, 0.3, 1}
-# x recommendations {off, on}, 5-fold CV (3 shuffles) gives 0.718-0.725; these values are
-# the full-set best and the most frequent pick. (fp32 onnx index: 0.697 -> 0.732, CV 0.711.)
+# A summary question adds the conclusions of the chapters it names or its top hits come
+# from (scored as if retrieved first) and demotes signposts by SIGNPOST_PENALTY; both earn
+# their place in bench/answer_ablation.py (gold, 5-fold CV). A bonus for those conclusions
+# and the report's recommendations as candidates for a recommendation question made no
+# difference with e5 on gold or either probe, and went.
 SUMMARY_CHAPTER_HITS = 3  # the chapters of this many top hits are summarised
-SUMMARY_BONUS = 0.2
 SIGNPOST_PENALTY = 0.3
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _NUMBER = re.compile(r"(?<!\d)\d+(?!\d)")
@@ -262,9 +252,7 @@ def can_answer(sentence: str) -> bool:
     """Whether a sentence may stand in an answer: not a heading or list stub, not a question
     of the report ("Wat ging er goed?"), not a bare source reference."""
     text = sentence.strip()
-    return (
-        len(text) >= MIN_SENTENCE_CHARS and not text.endswith("?") and not is_source_reference(text)
-    )
+    return not text.endswith("?") and not is_source_reference(text)
 
 
 def asks_why(question: str) -> bool:
@@ -280,11 +268,6 @@ def gives_reason(sentence: str) -> bool:
 def asks_summary(question: str) -> bool:
     """Does the question ask for the report's conclusions or a summary?"""
     return bool(_SUMMARY_CUE.search(question))
-
-
-def asks_recommendation(question: str) -> bool:
-    """Does the question ask for the report's recommendations?"""
-    return speaks_of_recommendations(question)
 
 
 def chapters_named(question: str) -> set[str]:
@@ -316,9 +299,11 @@ def rank_for_question(
     *,
     constraints: coverage.Constraints,
 ) -> list[ScoredSentence]:
-    """The sentences best first, ANSWER_TYPE_BONUS added to those that hold what the
-    question asks for: a reason for a why-question; a value of the expected type (count,
-    amount, date, name) meeting the question's constraints for a typed question."""
+    """The sentences best first: each score plus SIMILARITY_WEIGHT x its cosine with the
+    question min-max normalised over these candidates (`relative_similarity`), plus
+    ANSWER_TYPE_BONUS for a sentence that holds what the question asks for: a reason for a
+    why-question; a value of the expected type (count, amount, date, name) meeting the
+    question's constraints for a typed question."""
     why = asks_why(question)
 
     def fits(s: ScoredSentence) -> bool:
@@ -328,24 +313,43 @@ def rank_for_question(
             return False
         return coverage.satisfies(s.sentence.text, set(s.terms), s.passage.text, constraints)
 
-    ranked = [replace(s, score=s.score + ANSWER_TYPE_BONUS) if fits(s) else s for s in scored]
+    similarity = relative_similarity(scored)
+    ranked = [
+        replace(s, score=s.score + SIMILARITY_WEIGHT * sim + ANSWER_TYPE_BONUS * fits(s))
+        for s, sim in zip(scored, similarity, strict=True)
+    ]
     ranked.sort(key=lambda s: s.score, reverse=True)
     return ranked
+
+
+def relative_similarity(scored: Sequence[ScoredSentence]) -> list[float]:
+    """Each sentence's cosine with the query, min-max scaled over `scored` to 0..1.
+
+    e5's cosines sit in a narrow band (~0.75-0.92), so the raw value barely separates
+    sentences; scaled within the question's candidates, the closest counts 1 and the
+    farthest 0.
+    """
+    if not scored:
+        return []
+    dense = np.array([s.dense for s in scored])
+    low, span = float(dense.min()), float(dense.max() - dense.min())
+    return ((dense - low) / span).tolist() if span > 0 else [0.0] * len(scored)
 
 
 def select_sentences(
     scored: Sequence[ScoredSentence], *, max_sentences: int, follow: Follow | None = None
 ) -> list[ScoredSentence]:
-    """Up to `max_sentences` sentences, best first, from at most PASSAGES_PER_ANSWER passages.
+    """Up to `max_sentences` sentences, best first.
 
     Sentences that cannot answer (`can_answer`) are skipped. The lead sentence brings its
-    neighbour (the one before when it leans on it, "Daardoor ...", else the one after: the
-    best sentence often restates the question and the next one answers it); a sentence
+    neighbour (the one after, or before at the end of its passage: the best sentence often
+    restates the question and the next one answers it); a sentence
     that announces what follows ("De redenen zijn:") brings the next sentence, from the
     next passage when it ends its own (`follow` finds that one); a completing sentence
     that cannot answer is left out too. Evidence-in-answer on the 142 answerable gold
     questions, same retrieval and no answer-type bonus: 0.634 with the previous rule (best
     sentence of each of three passages, the lead with its neighbour), 0.662 with this one.
+    A cap of 3 passages x 2 sentences each cost evidence with e5 (bench/answer_ablation.py).
     """
     by_position = {(s.passage.passage_id, s.position): s for s in scored}
 
@@ -357,7 +361,7 @@ def select_sentences(
     for s in scored:
         if len(chosen) >= max_sentences:
             break
-        if not can_answer(s.sentence.text) or not _room_for(s, chosen):
+        if not can_answer(s.sentence.text):
             continue
         if _add(s, chosen, max_sentences=max_sentences):
             lead = len(chosen) == 1
@@ -394,16 +398,6 @@ def announces(sentence: str) -> bool:
     return sentence.rstrip().endswith(":")
 
 
-def _room_for(s: ScoredSentence, chosen: Sequence[ScoredSentence]) -> bool:
-    """Whether `s` may join on its own merit: a new passage while fewer than
-    PASSAGES_PER_ANSWER are used, or one with fewer than SENTENCES_PER_PASSAGE chosen."""
-    passages = {c.passage.passage_id for c in chosen}
-    if s.passage.passage_id not in passages:
-        return len(passages) < PASSAGES_PER_ANSWER
-    same = sum(c.passage.passage_id == s.passage.passage_id for c in chosen)
-    return same < SENTENCES_PER_PASSAGE
-
-
 def _add(s: ScoredSentence, chosen: list[ScoredSentence], *, max_sentences: int) -> bool:
     """Append `s` unless the answer is full or `s` repeats a chosen sentence."""
     if len(chosen) >= max_sentences or any(_duplicate(s, o) for o in chosen):
@@ -415,27 +409,20 @@ def _add(s: ScoredSentence, chosen: list[ScoredSentence], *, max_sentences: int)
 def _neighbours(
     top: ScoredSentence, by_position: dict[tuple[str, int], ScoredSentence]
 ) -> list[ScoredSentence]:
-    """The sentence that completes `top`: the previous one when `top` is short or
-    anaphoric, else the next one (or the previous one at the end of a passage)."""
+    """The sentence that completes `top`: the next one (the previous one at the end of a
+    passage)."""
     pid, pos = top.passage.passage_id, top.position
     before, after = by_position.get((pid, pos - 1)), by_position.get((pid, pos + 1))
-    if before is not None and leans_back(top.sentence.text):
-        return [before]
     if after is not None:
         return [after]
     return [before] if before is not None else []
 
 
-def leans_back(sentence: str) -> bool:
-    """A short sentence, or one opening with a word that refers back ("Daardoor", "Dit")."""
-    first = next(iter(_WORD.findall(sentence)), "").lower()
-    return len(sentence) < SHORT_SENTENCE_CHARS or first in _BACK_REFERENCE
-
-
 def _duplicate(a: ScoredSentence, b: ScoredSentence) -> bool:
+    """The same sentence, or one sharing most of its terms with `b` (a cosine test would
+    not do: e5 puts most sentence pairs of one topic above 0.9)."""
     same = a.passage.passage_id == b.passage.passage_id and a.sentence.start == b.sentence.start
-    cosine = float(a.vector @ b.vector)
-    return same or cosine >= MAX_COSINE_DUPLICATE or jaccard(a.terms, b.terms) >= MAX_TERM_OVERLAP
+    return same or jaccard(a.terms, b.terms) >= MAX_TERM_OVERLAP
 
 
 def _reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
@@ -591,33 +578,21 @@ class Answerer:
 
     def candidates_for(self, question: str, retrieval: Retrieval) -> list[ScoredSentence]:
         """The sentences the answer is chosen from: the retrieved passages' and, for a
-        question that asks for conclusions or recommendations, those of the passages that
-        hold them.
-
-        A summary question adds the conclusions sections of the chapters it names, else of
-        the chapters of its top SUMMARY_CHAPTER_HITS hits, scored as if retrieved first
-        plus SUMMARY_BONUS, and demotes signposts; a recommendation question adds the
-        report's recommendations, scored as if retrieved first. The retrieval's
-        confidence (and so abstention) does not change.
+        question that asks for conclusions (`asks_summary`), those of the conclusions
+        sections of the chapters it names, else of the chapters of its top
+        SUMMARY_CHAPTER_HITS hits, scored as if retrieved first, with signposts demoted.
+        The retrieval's confidence (and so abstention) does not change.
         """
-        summary = asks_summary(question)
-        extra: dict[str, tuple[Passage, float]] = {}
-        if asks_recommendation(question):
-            extra.update((p.passage_id, (p, 0.0)) for p in self.scorer.recommendations)
-        if summary:
-            extra.update(
-                (p.passage_id, (p, SUMMARY_BONUS))
-                for p in self.conclusions_for(question, retrieval)
-            )
+        if not asks_summary(question):
+            return list(retrieval.scored)
         seen = {s.passage.passage_id for s in retrieval.scored}
         added = [
-            replace(s, score=s.score + bonus)
-            for pid, (passage, bonus) in extra.items()
-            if pid not in seen
+            s
+            for passage in self.conclusions_for(question, retrieval)
+            if passage.passage_id not in seen
             for s in self.scorer.score_passage(passage, 1, retrieval.vector, retrieval.terms)
         ]
-        candidates = [*retrieval.scored, *added]
-        return demote_signposts(candidates) if summary else candidates
+        return demote_signposts([*retrieval.scored, *added])
 
     def conclusions_for(self, question: str, retrieval: Retrieval) -> list[Passage]:
         """The conclusions passages of the chapters the question names, else of the chapters

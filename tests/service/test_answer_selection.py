@@ -9,7 +9,7 @@ from index.hybrid import HybridIndex
 from service import coverage
 from service.answer import (
     ANSWER_TYPE_BONUS,
-    PASSAGES_PER_ANSWER,
+    SIMILARITY_WEIGHT,
     Answerer,
     Retrieval,
     announces,
@@ -17,9 +17,9 @@ from service.answer import (
     can_answer,
     gives_reason,
     is_source_reference,
-    leans_back,
     merge_adjacent,
     rank_for_question,
+    relative_similarity,
     select_sentences,
 )
 from service.evidence import EvidenceScorer, ScoredSentence
@@ -41,15 +41,6 @@ def _lead(scored: list[ScoredSentence]) -> ScoredSentence:
     return next(s for s in scored if can_answer(s.sentence.text))
 
 
-def test_back_referring_or_short_sentences_lean_back() -> None:
-    assert leans_back("Daardoor kon de missie niet veel doen aan het beschermen van burgers.")
-    assert leans_back("Dit was niet altijd succesvol.")
-    assert not leans_back(
-        "De Nederlandse militaire bijdrage bestond uit een inlichtingeneenheid in Gao en "
-        "een helikopterdetachement."
-    )
-
-
 def test_bare_source_references_are_recognised() -> None:
     assert is_source_reference("Interview medewerker ministerie van Buitenlandse Zaken.")
     assert is_source_reference("Intern document ministerie van Financiën.")
@@ -61,10 +52,9 @@ def test_bare_source_references_are_recognised() -> None:
     assert not is_source_reference("De missie werd in 2013 opgericht door de Veiligheidsraad.")
 
 
-def test_questions_stubs_and_references_cannot_answer() -> None:
+def test_questions_and_references_cannot_answer() -> None:
     assert can_answer("De missie werd in 2013 opgericht door de Veiligheidsraad.")
     assert not can_answer("Wat ging er goed en wat minder goed in de missie?")
-    assert not can_answer("Aanbevelingen:")  # a stub
     assert not can_answer("Interviews medewerkers ministerie van Defensie.")
 
 
@@ -83,12 +73,13 @@ def test_a_why_question_ranks_reasons_higher(
     scored = _scored(report_index, scorer, QUESTION)
     constraints = coverage.constraints_of(QUESTION, scorer=scorer)
     ranked = rank_for_question(QUESTION, scored, constraints=constraints)
-    before = {(s.passage.passage_id, s.position): s.score for s in scored}
+    similarity = {_key(s): sim for s, sim in zip(scored, relative_similarity(scored), strict=True)}
+    before = {_key(s): s.score + SIMILARITY_WEIGHT * similarity[_key(s)] for s in scored}
     reasons = 0
     for s in ranked:
         bonus = ANSWER_TYPE_BONUS if gives_reason(s.sentence.text) else 0.0
         reasons += bonus > 0
-        assert s.score == pytest.approx(before[(s.passage.passage_id, s.position)] + bonus)
+        assert s.score == pytest.approx(before[_key(s)] + bonus)
     assert reasons > 0
     assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
 
@@ -101,10 +92,11 @@ def test_a_count_question_ranks_sentences_with_a_count_higher(
     constraints = coverage.constraints_of(question, scorer=scorer)
     assert constraints.answer_type is coverage.AnswerType.COUNT
     ranked = rank_for_question(question, scored, constraints=constraints)
+    similarity = {_key(s): sim for s, sim in zip(scored, relative_similarity(scored), strict=True)}
     raised = [
         s
         for s, r in zip(sorted(scored, key=_key), sorted(ranked, key=_key), strict=True)
-        if r.score > s.score
+        if r.score > s.score + SIMILARITY_WEIGHT * similarity[_key(s)] + 1e-9
     ]
     assert raised
     for s in raised:
@@ -115,7 +107,7 @@ def _key(s: ScoredSentence) -> tuple[str, int]:
     return s.passage.passage_id, s.position
 
 
-def test_selection_covers_distinct_passages_best_first(
+def test_selection_leads_with_the_best_sentence_once(
     report_index: HybridIndex, scorer: EvidenceScorer
 ) -> None:
     scored = _scored(report_index, scorer, QUESTION)
@@ -124,7 +116,6 @@ def test_selection_covers_distinct_passages_best_first(
     lead = _lead(scored)
     passages = list(dict.fromkeys(s.passage.passage_id for s in chosen))
     assert passages[0] == lead.passage.passage_id  # the best sentence's passage leads
-    assert 2 <= len(passages) <= PASSAGES_PER_ANSWER
     keys = [(s.passage.passage_id, s.sentence.start) for s in chosen]
     assert (lead.passage.passage_id, lead.sentence.start) in keys
     assert len(set(keys)) == len(keys)  # no sentence twice
