@@ -134,9 +134,11 @@ def pipeline_fingerprint() -> str:
 
 
 def _embedder(config: IndexConfig, *, exports: OnnxExports) -> Embedder:
-    """Documents are embedded by the float ONNX export when the index will carry one."""
+    """Documents are embedded by the ONNX export the index will carry, when it carries one."""
+    if not exports.wanted:
+        return Embedder.from_config(config)
     return Embedder.from_config(
-        config, document_encoder=exports.float_graph if exports.wanted else None
+        config, document_encoder=exports.document_graph, document_quantised=exports.quantised
     )
 
 

@@ -93,15 +93,18 @@ class Embedder:
         cache_dir: Path | None = None,
         query_encoder_path: Path | None = None,
         document_encoder: Callable[[], Path] | None = None,
+        document_quantised: bool = False,
     ) -> None:
-        """`document_encoder`, when given, returns the model's float ONNX export (called
-        only when some text is not in the cache) and documents are embedded with it."""
+        """`document_encoder`, when given, returns an ONNX export of the model (called only
+        when some text is not in the cache) and documents are embedded with it;
+        `document_quantised` says it is the int8 one, whose vectors the cache keeps apart."""
         self.model_name = model
         self.model_label = model_label
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.query_encoder_path = query_encoder_path
         self._document_export = document_encoder
+        self._document_quantised = document_quantised
         self._cache_path = cache_dir / "embeddings.sqlite" if cache_dir else None
         self._torch = TorchEncoder(model, label=model_label)
         self.embedded = 0  # texts sent to the model by embed_passages
@@ -115,6 +118,7 @@ class Embedder:
         *,
         query_encoder_path: Path | None = None,
         document_encoder: Callable[[], Path] | None = None,
+        document_quantised: bool = False,
     ) -> Embedder:
         """The embedder of `config`'s model, prefixes and cache."""
         return cls(
@@ -125,6 +129,7 @@ class Embedder:
             cache_dir=config.cache_dir,
             query_encoder_path=query_encoder_path,
             document_encoder=document_encoder,
+            document_quantised=document_quantised,
         )
 
     @property
@@ -138,8 +143,9 @@ class Embedder:
         if self._cache_path is None:
             self.embedded += len(prefixed)
             return self._encode_documents(prefixed)
-        # Every encoder of the model shares its identity, so the key needs no ONNX export.
-        cache = EmbeddingCache(self._cache_path, model_label=self._torch.identity)
+        # The torch model and its float export give the same vectors and share the model's
+        # identity, so the key needs no export; the int8 export's vectors are kept apart.
+        cache = EmbeddingCache(self._cache_path, model_label=self._document_identity)
         try:
             return self._embed_cached(prefixed, cache)
         finally:
@@ -160,9 +166,13 @@ class Embedder:
 
         return OnnxEncoder(self.query_encoder_path, Path(self.model_name) / "tokenizer.json")
 
+    @property
+    def _document_identity(self) -> str:
+        return f"{self._torch.identity}+int8" if self._document_quantised else self._torch.identity
+
     @cached_property
     def _document_encoder(self) -> Encoder:
-        """The float ONNX export on all cores when there is one (made on first use), else torch."""
+        """The ONNX export on all cores when there is one (made on first use), else torch."""
         if self._document_export is None:
             return self._torch
         from index.encoders.onnx import OnnxEncoder
@@ -172,7 +182,7 @@ class Embedder:
             Path(self.model_name) / "tokenizer.json",
             threads=_available_cores(),
             batch_size=16,  # on the report's sentences faster than 32 or 64
-            identity=self._torch.identity,
+            identity=self._document_identity,
         )
 
     def _embed_cached(self, texts: list[str], cache: EmbeddingCache) -> np.ndarray:

@@ -17,11 +17,11 @@ from index.models import IndexConfig
 class OnnxExports:
     """The model's ONNX exports for one build (MINUSMA_QUERY_ENCODER=onnx or onnx-int8).
 
-    The float export embeds the report's sentences at build time (`Embedder`'s document
-    encoder) and is itself the `onnx` query encoder; `onnx-int8` quantises it (see
-    `quantize_query_encoder`). Each is made at most once per build, only when needed, and
-    kept in the cache directory under the model's identity and the exporter's versions, so
-    a rebuild with the same model copies it (the export takes ~4 s, the quantisation ~1 s).
+    The export the settings serve queries with also embeds the report at build time
+    (`Embedder`'s document encoder): the float export for `onnx`, its int8 quantisation
+    for `onnx-int8`. Each is made at most once per build, only when needed, and kept in the
+    cache directory under the model's identity and the exporter's versions, so a rebuild
+    with the same model copies it (multilingual-e5-small: export ~12 s, quantisation ~11 s).
     """
 
     def __init__(self, config: IndexConfig, *, scratch: Path) -> None:
@@ -39,18 +39,34 @@ class OnnxExports:
             self._float = self._cached("onnx", export_query_encoder)
         return self._float
 
-    def write_query_encoder(self, out: Path) -> None:
-        """Write the query encoder the settings ask for to `out`."""
+    def int8_graph(self) -> Path:
+        """The int8 export's path (quantised from the float one if not made or cached)."""
         self._check_local_model()
-        if self.config.query_encoder == "onnx":
-            shutil.copyfile(self.float_graph(), out)
-            return
         from index.encoders.onnx import quantize_query_encoder
 
         def quantise(_model: str, target: Path) -> None:
             quantize_query_encoder(self.float_graph(), target)
 
-        shutil.copyfile(self._cached("onnx-int8", quantise), out)
+        return self._cached("onnx-int8", quantise)
+
+    @property
+    def quantised(self) -> bool:
+        """Whether the settings serve (and so the build embeds with) the int8 export."""
+        return self.config.query_encoder == "onnx-int8"
+
+    def document_graph(self) -> Path:
+        """The export the report is embedded with: the one queries will be embedded with.
+
+        With multilingual-e5-small the int8 export embeds the report in about half the
+        float export's time, and documents and queries then share one quantised space:
+        Dutch gold R@5 0.89 / MRR 0.75 (5-fold CV) vs 0.88 / 0.74 with float documents.
+        """
+        return self.int8_graph() if self.quantised else self.float_graph()
+
+    def write_query_encoder(self, out: Path) -> None:
+        """Write the query encoder the settings ask for to `out`."""
+        self._check_local_model()
+        shutil.copyfile(self.document_graph(), out)
 
     def _cached(self, kind: str, make: Callable[[str, Path], None]) -> Path:
         """The `kind` export, from the cache when its checksum holds, else made by `make`.
