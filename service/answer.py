@@ -30,6 +30,7 @@ from service import coverage
 from service.cite import is_verbatim
 from service.evidence import (
     DENSE_WEIGHT,
+    Z_SPAN,
     EvidenceScorer,
     QueryTerms,
     ScoredSentence,
@@ -205,20 +206,29 @@ def retrieval_query(question: str, history: Sequence[str], *, content_terms: int
     return question
 
 
-def sentence_confidence(scored: ScoredSentence) -> float:
-    """How well one sentence matches the query, without the retrieval-rank bonus."""
-    return DENSE_WEIGHT * max(scored.dense, 0.0) + (1 - DENSE_WEIGHT) * scored.lexical
+def sentence_confidence(scored: ScoredSentence, *, mean: float, spread: float) -> float:
+    """How well one sentence matches the query, without the retrieval-rank bonus: its
+    similarity (the cosine in spreads above the query's mean cosine with the report's
+    sentences, `mean` and `spread`) and its lexical coverage."""
+    similarity = min(max((scored.dense - mean) / (spread * Z_SPAN), 0.0), 1.0)
+    return DENSE_WEIGHT * similarity + (1 - DENSE_WEIGHT) * scored.lexical
 
 
-def answer_confidence(scored: Sequence[ScoredSentence], terms: QueryTerms) -> float:
+def answer_confidence(
+    scored: Sequence[ScoredSentence], terms: QueryTerms, *, mean: float, spread: float
+) -> float:
     """How sure the answerer is that the report covers the question.
 
-    The best sentence's match (cosine and lexical coverage), scaled by the share of the
+    The best sentence's match (similarity and lexical coverage), scaled by the share of the
     question's informative words that the report uses at all: a question about apple pie
     or Uruzgan in 2010 leans on words the report never mentions.
     """
     best = max(
-        (sentence_confidence(s) for s in scored if len(s.sentence.text) >= MIN_SENTENCE_CHARS),
+        (
+            sentence_confidence(s, mean=mean, spread=spread)
+            for s in scored
+            if len(s.sentence.text) >= MIN_SENTENCE_CHARS
+        ),
         default=0.0,
     )
     return best * terms.known_share
@@ -517,9 +527,9 @@ class Answerer:
             scorer=self.scorer,
             language=detect_language(question),
         )
-        confidence = (
-            answer_confidence(scored, terms) * MISSING_NUMBER_FACTOR ** len(absent) * covered.factor
-        )
+        means, spreads = self.scorer.cosine_scale(vector)
+        match = answer_confidence(scored, terms, mean=float(means[0]), spread=float(spreads[0]))
+        confidence = match * MISSING_NUMBER_FACTOR ** len(absent) * covered.factor
         return Retrieval(
             query, hits[:top_k], vector, terms, scored, confidence, covered.constraints
         )

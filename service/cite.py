@@ -323,12 +323,6 @@ class ClaimChecker:
         floor = COMMON_NAME_SHARE * max(len(self._passage_words), 1)
         self._common = frozenset(w for w, n in frequency.items() if n >= floor)
         self._vocabulary = frozenset(frequency)
-        # the mean and covariance of the report's sentence vectors: a text's cosines with
-        # every sentence have mean centre @ v and variance v @ covariance @ v
-        vectors = [index.sentence_vectors(p.passage_id) for p in index.passages]
-        matrix = np.concatenate([v for v in vectors if len(v)] or [np.zeros((1, 1))])
-        self._centre = matrix.mean(axis=0)
-        self._covariance = np.atleast_2d(np.cov(matrix.T, bias=True)).astype(np.float32)
 
     def check(self, claim: str, *, top_k: int = 3) -> CiteResult:
         """The verdict and up to `top_k` matches for one claim."""
@@ -412,10 +406,7 @@ class ClaimChecker:
         parts = [(claim, names_in(claim))]
         parts += [(c.text, names_in(claim, start=c.start, end=c.end)) for c in clauses]
         vectors = self.index.embed_queries([text for text, _ in parts])
-        means = vectors @ self._centre
-        spreads = np.sqrt(
-            np.maximum(np.einsum("ij,jk,ik->i", vectors, self._covariance, vectors), 0)
-        )
+        means, spreads = self.scorer.cosine_scale(vectors)
         recommends = speaks_of_recommendations(fold(claim))
         return [
             _Text(

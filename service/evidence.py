@@ -36,9 +36,12 @@ if TYPE_CHECKING:
 # lexical coverage (0.5 x, as before e5) cost it on gold, CV and english_probe, and went.
 RANK_PRIOR_WEIGHT = 0.2
 PASSAGE_WEIGHT = 0.5
-# How the answerer's confidence (abstention) weighs the raw cosine against lexical coverage;
-# the abstention threshold is calibrated on this mix (service/settings.py).
+# How the answerer's confidence (abstention) weighs the sentence's similarity against its
+# lexical coverage; the similarity is the cosine's distance above the query's mean cosine
+# with the report, in spreads, divided by Z_SPAN and cut to [0, 1]. The abstention
+# threshold is calibrated on this mix (service/settings.py).
 DENSE_WEIGHT = 0.5
+Z_SPAN = 6.0
 COMMON_ZIPF = 6.0  # words this frequent in general language carry (almost) no weight
 ZIPF_SPAN = 3.0  # ... and words of Zipf 3 or rarer carry full weight
 MIN_INFORMATIVENESS = 0.1
@@ -123,6 +126,12 @@ class EvidenceScorer:
             p.passage_id: [set(index.analyze(s.text)) for s in index.sentences(p.passage_id)]
             for p in index.passages
         }
+        # the mean and covariance of the report's sentence vectors: a query's cosines with
+        # every sentence have mean centre @ v and variance v @ covariance @ v
+        vectors = [index.sentence_vectors(p.passage_id) for p in index.passages]
+        matrix = np.concatenate([v for v in vectors if len(v)] or [np.zeros((1, 1))])
+        self._centre = matrix.mean(axis=0)
+        self._covariance = np.atleast_2d(np.cov(matrix.T, bias=True)).astype(np.float32)
         # the report's recommendations (answers to and support for claims about them)
         self.recommendations = [p for p in index.passages if p.kind is PassageKind.RECOMMENDATION]
         # the first letters of every word of the report, folded ("brit" for Britse)
@@ -142,6 +151,18 @@ class EvidenceScorer:
                 idf = self._idf.get(term, self._unknown_idf)
                 weights[term] = max(weights.get(term, 0.0), idf * informative)
         return QueryTerms(weights, frozenset(t for t in weights if t not in self._idf))
+
+    def cosine_scale(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, spread) of each row's cosines with all the report's sentences.
+
+        A cosine means little on its own (e5's sit in a narrow band, MiniLM's spread wide);
+        how many spreads it lies above the text's mean cosine with the report says how
+        unusually close a sentence is, whatever the model.
+        """
+        rows = np.atleast_2d(vectors)
+        means = rows @ self._centre
+        spreads = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", rows, self._covariance, rows), 0))
+        return means, np.where(spreads > 0, spreads, 1.0)
 
     def passage_terms(self, passage_id: str) -> set[str]:
         """The analysed terms of a passage (empty for an unknown id)."""
