@@ -41,6 +41,7 @@ class HybridIndex:
         embedder: Embedder,
         chars: SparseIndex | None = None,
         translations: Mapping[str, list[str]] | None = None,
+        dictionary: Mapping[str, list[str]] | None = None,
     ) -> None:
         """`chars` is None only for an index made in memory without the n-gram field
         (bench/bench_scale.py); its "chars" signal is then 0 for every passage.
@@ -52,6 +53,8 @@ class HybridIndex:
         self._sparse = sparse
         self._chars = chars
         self._translator = QueryTranslator(translations or {})
+        # the same table whether or not searches use it (`gloss`)
+        self._dictionary = QueryTranslator(dictionary or translations or {})
         self._fusion = without_untranslated_bm25(
             manifest.fusion or FUSION_WEIGHTS, translated=len(self._translator) > 0
         )
@@ -262,6 +265,14 @@ class HybridIndex:
         text = query[:MAX_QUERY_CHARS]
         translated = self.translate(text)
         return terms if translated == text else self._query_terms(translated) or terms
+
+    def gloss(self, query: str) -> str:
+        """The Dutch words of an English `query` by the index's dictionary table, whether or
+        not search translates (MINUSMA_TRANSLATE_ENGLISH); the query itself otherwise."""
+        text = query[:MAX_QUERY_CHARS]
+        if not len(self._dictionary) or query_language(text) != "en":
+            return text
+        return self._dictionary.translate(text)
 
     def translate(self, query: str) -> str:
         """The Dutch words BM25 searches for an English `query`; the query itself otherwise."""

@@ -144,6 +144,7 @@ def _open(index_dir: Path, *, manifest: Manifest, config: IndexConfig) -> Hybrid
         glossary=read_json(index_dir / "glossary.json"),
         embedder=_embedder(config, index_dir=index_dir),
         translations=_translations_if_wanted(index_dir, config),
+        dictionary=_read_translations(index_dir),
     )
     index.check_shapes()
     return index

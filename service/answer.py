@@ -215,13 +215,19 @@ def sentence_confidence(scored: ScoredSentence, *, mean: float, spread: float) -
 
 
 def answer_confidence(
-    scored: Sequence[ScoredSentence], terms: QueryTerms, *, mean: float, spread: float
+    scored: Sequence[ScoredSentence],
+    terms: QueryTerms,
+    *,
+    mean: float,
+    spread: float,
+    known: QueryTerms | None = None,
 ) -> float:
     """How sure the answerer is that the report covers the question.
 
     The best sentence's match (similarity and lexical coverage), scaled by the share of the
     question's informative words that the report uses at all: a question about apple pie
-    or Uruzgan in 2010 leans on words the report never mentions.
+    or Uruzgan in 2010 leans on words the report never mentions. `known` (default: `terms`)
+    are the terms that share is taken over: for an English question, its dictionary glosses.
     """
     best = max(
         (
@@ -231,7 +237,7 @@ def answer_confidence(
         ),
         default=0.0,
     )
-    return best * terms.known_share
+    return best * (terms if known is None else known).known_share
 
 
 def missing_numbers(question: str, texts: Sequence[str]) -> list[str]:
@@ -528,7 +534,12 @@ class Answerer:
             language=detect_language(question),
         )
         means, spreads = self.scorer.cosine_scale(vector)
-        match = answer_confidence(scored, terms, mean=float(means[0]), spread=float(spreads[0]))
+        # Which of the question's words the report knows: an English word counts when the
+        # dictionary gives it a Dutch word of the report, whether or not search translated.
+        known = self.scorer.query_terms(self.index.gloss(query))
+        match = answer_confidence(
+            scored, terms, mean=float(means[0]), spread=float(spreads[0]), known=known
+        )
         confidence = match * MISSING_NUMBER_FACTOR ** len(absent) * covered.factor
         return Retrieval(
             query, hits[:top_k], vector, terms, scored, confidence, covered.constraints

@@ -85,11 +85,12 @@ class Settings(BaseSettings):
     # questions, 13 unanswerable): the midpoint between the 4th and 5th lowest confidence of
     # the 142 answerable questions (at most 3 % of them abstain; target <= 5 %). Measured
     # 2026-12-02 with multilingual-e5-small (the confidence's similarity is the cosine in
-    # spreads above the query's mean cosine with the report): false abstention 0.028
-    # (leave-one-out 0.035), abstention on the 13 unanswerable 0.923 and on the 14 held-out
-    # ones (eval/gold/unanswerable_holdout.jsonl) 0.929. Re-run the script after changing
-    # the model, the chunking or the scoring.
-    abstain_threshold: float = Field(default=0.0995, ge=0.0, le=1.0)
+    # spreads above the query's mean cosine with the report; an English question's share of
+    # known words is taken over its FreeDict glosses): false abstention 0.028 (leave-one-out
+    # 0.028), abstention on the 13 unanswerable 0.846 and on the 14 held-out ones
+    # (eval/gold/unanswerable_holdout.jsonl) 0.929; english_probe false abstention 0.025.
+    # Re-run the script after changing the model, the chunking or the scoring.
+    abstain_threshold: float = Field(default=0.1738, ge=0.0, le=1.0)
     # claim lookup (service/cite.py): verdict thresholds on a match's support score, chosen
     # by bench/calibrate_cite.py (grid search for verdict accuracy on eval/gold/claims.jsonl,
     # middle of the tied thresholds) with multilingual-e5-small, names and numbers agreeing

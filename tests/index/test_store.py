@@ -34,7 +34,8 @@ def test_round_trip(
     on_disk = json.loads((small_index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert set(on_disk["files"]) >= {"passages.jsonl", "passages.faiss", "sentences.npy"}
     assert "bm25-chars/vocab.index.json" in on_disk["files"]
-    assert manifest.fusion == FUSION_WEIGHTS  # the weights hybrid search uses travel along
+    # the weights hybrid search uses travel along (the model's own, else the defaults)
+    assert manifest.fusion == (small_config.fusion or FUSION_WEIGHTS)
 
 
 def test_sentences_and_vectors(small_index_dir: Path, small_config: IndexConfig) -> None:

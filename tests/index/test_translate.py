@@ -185,9 +185,13 @@ def test_translation_is_off_unless_the_settings_ask_for_it(
     assert small_config.translate_english is False
     config = dataclasses.replace(small_config, dictionary_dir=dict_dir)
     build_index(small_passages, tmp_path / "index", config=config)
-    assert load_index(tmp_path / "index", config=config).translate(ENGLISH_QUERY) == ENGLISH_QUERY
+    default = load_index(tmp_path / "index", config=config)
+    assert default.translate(ENGLISH_QUERY) == ENGLISH_QUERY
     opted_in = dataclasses.replace(config, translate_english=True)
     assert load_index(tmp_path / "index", config=opted_in).translate(ENGLISH_QUERY) != ENGLISH_QUERY
+    # the answerer's known-words share still reads the glosses (search does not)
+    assert default.gloss(ENGLISH_QUERY) == "militair omkomen"
+    assert default.gloss("Hoeveel militairen kwamen om?") == "Hoeveel militairen kwamen om?"
 
 
 def test_opting_in_after_a_build_without_dictionaries_asks_for_a_rebuild(
