@@ -21,10 +21,11 @@ An index is a directory of plain files:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
+
+from ingest.pipeline import sha256_of
 
 QUERY_ENCODER_FILE = "query_encoder.onnx"
 TRANSLATIONS_FILE = "translations.json"
@@ -41,12 +42,8 @@ def checksums(directory: Path) -> dict[str, str]:
 
 
 def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Hex SHA-256 of a file's bytes (the ingest's own, so one function hashes every file)."""
+    return sha256_of(path)
 
 
 def write_jsonl(path: Path, rows: Any) -> None:

@@ -523,7 +523,8 @@ class Answerer:
         query = retrieval_query(question, history, content_terms=content_terms)
         hits = self.index.search(query, k=max(top_k, self.candidates, NUMBER_CHECK_DEPTH))
         vector = self.index.embed_query(query)
-        terms = self.scorer.query_terms(self.index.translate(query))
+        searched = self.index.translate(query)
+        terms = self.scorer.query_terms(searched)
         scored = self.scorer.score_hits(hits[: self.candidates], vector, terms)
         absent = missing_numbers(query, [h.passage.text for h in hits[:NUMBER_CHECK_DEPTH]])
         covered = coverage.check(
@@ -536,7 +537,8 @@ class Answerer:
         means, spreads = self.scorer.cosine_scale(vector)
         # Which of the question's words the report knows: an English word counts when the
         # dictionary gives it a Dutch word of the report, whether or not search translated.
-        known = self.scorer.query_terms(self.index.gloss(query))
+        glossed = self.index.gloss(query)
+        known = terms if glossed == searched else self.scorer.query_terms(glossed)
         match = answer_confidence(
             scored, terms, mean=float(means[0]), spread=float(spreads[0]), known=known
         )

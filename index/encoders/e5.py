@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import IndexError_
+from index.layout import sha256
 
 # Bump when the folder this module writes changes (files, config, tensor layout): a new
 # version makes a new key, hence a new folder, so an old cache is never reused.
@@ -168,12 +169,7 @@ class SourceDigests:
 
 def source_digests(sources: E5Sources) -> SourceDigests:
     """Hash the packaged weights and tokenizer (about 90 MB; 0.1 s)."""
-    return SourceDigests(_sha256_file(sources.weights), _sha256_file(sources.tokenizer))
-
-
-def _sha256_file(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return SourceDigests(sha256(sources.weights), sha256(sources.tokenizer))
 
 
 def materialise_e5(cache_dir: Path) -> Path:
@@ -533,7 +529,7 @@ def _readme(sources: E5Sources, key: str) -> str:
 
 def _write_manifest(folder: Path, sources: E5Sources, digests: SourceDigests) -> None:
     files = {
-        str(path.relative_to(folder)): {"size": path.stat().st_size, "sha256": _sha256_file(path)}
+        str(path.relative_to(folder)): {"size": path.stat().st_size, "sha256": sha256(path)}
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
@@ -565,6 +561,6 @@ def verify_folder(folder: Path) -> bool:
         # sizes first: a truncated file is caught without reading half a gigabyte
         if any((folder / name).stat().st_size != entry["size"] for name, entry in files.items()):
             return False
-        return all(_sha256_file(folder / name) == entry["sha256"] for name, entry in files.items())
+        return all(sha256(folder / name) == entry["sha256"] for name, entry in files.items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
