@@ -71,15 +71,30 @@ def app_from_env() -> FastAPI:
 def served_app(settings: Settings, *, index: HybridIndex | None = None) -> FastAPI:
     """The app as `minusma-qa serve` runs it, optionally on an index already loaded.
 
-    A served process embeds one short query per request; one torch thread per worker keeps
-    that fast when the cores are shared (measured on 2 busy cores: p50 20-30 ms with one
-    thread against 110-240 ms with two).
+    A served process answers many requests at once, each on its own thread, so every
+    computation inside one request runs on `serve_torch_threads` threads (default one):
+    torch's, and the BLAS and OpenMP pools of numpy and FAISS. One torch thread per worker
+    keeps a query fast when the cores are shared (measured on 2 busy cores: p50 20-30 ms
+    with one thread against 110-240 ms with two). numpy's OpenBLAS would otherwise wake
+    its threads for every matrix-vector product of a search (the sentence and passage
+    cosines): 6.7 ms instead of 0.06 ms each on 2 busy cores, and under 8 concurrent
+    searches they contend for the same two cores (CPU per search 19.3 -> 8.7 ms).
     """
+    _limit_native_threads(settings.serve_torch_threads)
     if settings.query_encoder == "torch":  # the ONNX encoder runs on one thread, without torch
         import torch
 
         torch.set_num_threads(settings.serve_torch_threads)
     return create_app(settings, index=index)
+
+
+def _limit_native_threads(threads: int) -> None:
+    """Cap the BLAS and OpenMP thread pools of the libraries loaded now, for good."""
+    from threadpoolctl import threadpool_limits
+
+    import index.dense  # noqa: F401  loads FAISS (its OpenMP and BLAS) before the cap
+
+    threadpool_limits(limits=threads)  # not a `with`: the cap holds for the process
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     log_questions: bool = False  # access log includes question text only when enabled
     max_body_bytes: int = Field(default=256_000, ge=1024)
     max_question_chars: int = Field(default=2000, ge=10)
-    serve_torch_threads: int = Field(default=1, ge=1, le=64)  # per served worker process
+    # threads per computation in a served worker (torch, BLAS, OpenMP): see served_app
+    serve_torch_threads: int = Field(default=1, ge=1, le=64)
 
     # optional generative mode: any OpenAI-compatible chat endpoint
     llm_base_url: str | None = None

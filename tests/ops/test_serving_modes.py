@@ -10,6 +10,8 @@ such as httpx keep one (a server closing first races the client's next request).
 from __future__ import annotations
 
 import http.client
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -92,6 +94,24 @@ def test_the_onnx_server_never_loads_torch(
 ) -> None:
     assert "libtorch_cpu" not in _loaded_libraries(onnx_server.pid)
     assert "libtorch_cpu" in _loaded_libraries(torch_server.pid)  # the check can see torch
+
+
+def test_a_served_worker_computes_on_one_thread_per_request() -> None:
+    """numpy's and FAISS's BLAS and OpenMP pools are capped to serve_torch_threads (1),
+    even when the environment would give them two threads each."""
+    script = (
+        "from threadpoolctl import threadpool_info\n"
+        "from service.app import served_app\n"
+        "from service.settings import Settings\n"
+        "served_app(Settings())\n"
+        "print(sorted({(i['user_api'], i['num_threads']) for i in threadpool_info()}))\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[('blas', 1), ('openmp', 1)]"
 
 
 def test_an_idle_connection_outlives_the_clients_keepalive(onnx_server: LiveServer) -> None:
