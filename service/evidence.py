@@ -164,6 +164,11 @@ class EvidenceScorer:
         spreads = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", rows, self._covariance, rows), 0))
         return means, np.where(spreads > 0, spreads, 1.0)
 
+    def passage_share(self, term: str) -> float:
+        """The share of the report's passages that use an analysed term (0 if none)."""
+        idf = self._idf.get(term)
+        return 0.0 if idf is None else 1.0 / (math.exp(idf) - 1.0) if idf > 0 else 1.0
+
     def passage_terms(self, passage_id: str) -> set[str]:
         """The analysed terms of a passage (empty for an unknown id)."""
         return self._passage_terms.get(passage_id, set())
