@@ -135,18 +135,22 @@ def leave_one_out(rows: list[Row], *, budget: float) -> dict[str, float]:
     }
 
 
-def cross_validated(rows: list[Row], *, budget: float, folds: int = 5) -> dict[str, float]:
+def cross_validated(
+    rows: list[Row], *, budget: float, folds: int = 5, only: set[str] | None = None
+) -> dict[str, float]:
     """Abstention rates with the threshold picked on 4/5 of the questions (random folds,
-    seed 0) and applied to the fifth left out, near misses included."""
+    seed 0) and applied to the fifth left out, near misses included; `only`: the rates
+    over these ids alone (one file's questions)."""
     order = np.random.default_rng(0).permutation(len(rows))
     abstained: dict[str, bool] = {}
     for test in np.array_split(order, folds):
         held = set(test.tolist())
         threshold = pick_threshold([r for i, r in enumerate(rows) if i not in held], budget=budget)
         abstained |= {rows[i].id: rows[i].confidence < threshold for i in held}
+    kept = [r for r in rows if only is None or r.id in only]
     return {
-        "cv5_abstain_answerable": _share(abstained[r.id] for r in rows if r.answerable),
-        "cv5_abstain_unanswerable": _share(abstained[r.id] for r in rows if not r.answerable),
+        "cv5_abstain_answerable": _share(abstained[r.id] for r in kept if r.answerable),
+        "cv5_abstain_unanswerable": _share(abstained[r.id] for r in kept if not r.answerable),
     }
 
 

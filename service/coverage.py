@@ -32,8 +32,8 @@ so the answerer's confidence is the match of the best candidate sentence weighed
 - in a Dutch question, no capitalised name the report never uses (not even with the same
   first four letters: "Somalië", "Libanon"): then the confidence is 0.
 
-A caption's sentences also fit through the table after it (the numbers of "Tabel 4" are in
-the table). Only generic Dutch and English question words, general word frequencies
+Each rule earns its place in bench/abstention_ablation.py (held-out near-miss abstention
+on the tuning questions). Only generic Dutch and English question words, general word frequencies
 (wordfreq) and number, money and date patterns are used, nothing of one report."""
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING
 from wordfreq import zipf_frequency
 
 from index.analysis import fold, words
-from ingest.models import Passage, PassageKind
 from service.evidence import WORD_PREFIX_CHARS, WORD_TOKEN, informativeness
 
 if TYPE_CHECKING:
@@ -596,35 +595,6 @@ def satisfies(
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """A sentence that might answer, with its analysed terms and its passage's."""
-
-    text: str
-    terms: set[str]
-    passage_text: str
-    passage_terms: set[str]
-    passage_prefixes: frozenset[str] = frozenset()
-
-
-def _sentences(passage_id: str, text: str, *, scorer: EvidenceScorer) -> list[Candidate]:
-    passage_terms = scorer.passage_terms(passage_id)
-    prefixes = word_prefixes(text)
-    return [
-        Candidate(sentence.text, terms, text, passage_terms, prefixes)
-        for sentence, terms in zip(
-            scorer.index.sentences(passage_id), scorer.sentence_terms(passage_id), strict=True
-        )
-    ]
-
-
-def _described_table(caption_id: str, *, scorer: EvidenceScorer) -> Passage | None:
-    """The table passage right after a caption, if there is one."""
-    _, next_id = scorer.index.neighbours(caption_id)
-    table = scorer.index.passage(next_id) if next_id is not None else None
-    return table if table is not None and table.kind is PassageKind.TABLE else None
-
-
-@dataclass(frozen=True, slots=True)
 class Support:
     """How strongly the best candidate sentence that fits the question supports an answer."""
 
@@ -658,37 +628,19 @@ def support(
     scored: Sequence[ScoredSentence],
     *,
     strength: Callable[[ScoredSentence], float],
-    scorer: EvidenceScorer,
 ) -> Support:
-    """The best strength(sentence) x fit(sentence) over the candidates. A caption's
-    sentences also fit through the table after it (its rows read with the caption: the
-    numbers of "Tabel 4" are in the table)."""
+    """The best strength(sentence) x fit(sentence) over the candidates. (Reading a
+    caption's table rows as its sentences made no difference on the tuning questions,
+    bench/abstention_ablation.py, and went.)"""
     prefixes: dict[str, frozenset[str]] = {}
-    table_fit: dict[str, float] = {}
     best, fitting = 0.0, 0
     for s in scored:
         passage = s.passage
         if passage.passage_id not in prefixes:
             prefixes[passage.passage_id] = word_prefixes(passage.text)
-            if passage.kind is PassageKind.CAPTION:
-                table_fit[passage.passage_id] = _table_fit(passage, constraints, scorer=scorer)
-        own = fit(s.sentence.text, s.terms, passage.text, prefixes[passage.passage_id], constraints)
-        value = max(own, table_fit.get(passage.passage_id, 0.0))
+        value = fit(
+            s.sentence.text, s.terms, passage.text, prefixes[passage.passage_id], constraints
+        )
         fitting += value > 0
         best = max(best, strength(s) * value)
     return Support(constraints, best, fitting)
-
-
-def _table_fit(caption: Passage, constraints: Constraints, *, scorer: EvidenceScorer) -> float:
-    """The best fit of a row of the table a caption describes, read with the caption."""
-    table = _described_table(caption.passage_id, scorer=scorer)
-    if table is None:
-        return 0.0
-    text = caption.text + "\n" + table.text
-    prefixes = word_prefixes(text)
-    caption_terms = scorer.passage_terms(caption.passage_id)
-    rows = _sentences(table.passage_id, table.text, scorer=scorer)
-    return max(
-        (fit(r.text, r.terms | caption_terms, text, prefixes, constraints) for r in rows),
-        default=0.0,
-    )

@@ -220,7 +220,7 @@ def _support(question: str, report_index: HybridIndex, scorer: EvidenceScorer) -
     vector = report_index.embed_query(question)
     scored = scorer.score_hits(hits, vector, scorer.query_terms(question))
     constraints = coverage.constraints_of(question, scorer=scorer)
-    return coverage.support(constraints, scored, strength=lambda _s: 1.0, scorer=scorer)
+    return coverage.support(constraints, scored, strength=lambda _s: 1.0)
 
 
 def test_support_is_the_best_fit_among_the_hits(
