@@ -502,7 +502,7 @@ class Answerer:
                 return 0.0
             return sentence_confidence(s, mean=mean, spread=spread)
 
-        supported = coverage.support(constraints, pool, strength=strength)
+        supported = coverage.support(constraints, pool, strength=strength, scorer=self.scorer)
         # Which of the question's words the report knows: an English word counts when the
         # dictionary gives it a Dutch word of the report, whether or not search translated.
         glossed = self.index.gloss(query)

@@ -364,13 +364,6 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
     return tuple(out)
 
 
-def word_prefixes(text: str) -> frozenset[str]:
-    """The folded first letters (WORD_PREFIX_CHARS) of every word of `text` ("IPO’s": ipo)."""
-    return frozenset(
-        _POSSESSIVE.sub("", w)[:WORD_PREFIX_CHARS] for w in WORD_TOKEN.findall(fold(text))
-    )
-
-
 def question_years(question: str) -> tuple[str, ...]:
     """The years a question pins down ("in 2015"). Years bounding a period ("sinds 2020",
     "tot eind april 2022", "tussen 2014 en 2019", "2014-2019") need not appear by the answer."""
@@ -573,16 +566,13 @@ def satisfies(
     sentence_terms: set[str],
     passage_text: str,
     constraints: Constraints,
-    passage_prefixes: frozenset[str] | None = None,
 ) -> bool:
-    """Whether one sentence (in its passage) can answer a question with these constraints;
-    `passage_prefixes` (`word_prefixes` of the passage) also checks the question's names."""
+    """Whether one sentence (in its passage) can answer a question with these constraints
+    (its passage's names: `fit`)."""
     if not all(year in passage_text for year in constraints.years):
         return False
     if not constraints.actor <= sentence_terms:
         return False  # a verdict by someone else
-    if passage_prefixes is not None and missing_names(constraints, passage_prefixes):
-        return False  # a passage about another mission, unit, place or actor
     if constraints.counted and sentence_terms.isdisjoint(constraints.counted):
         return False
     if constraints.answer_type is AnswerType.NAME and sentence_terms.isdisjoint(
@@ -628,6 +618,7 @@ def support(
     scored: Sequence[ScoredSentence],
     *,
     strength: Callable[[ScoredSentence], float],
+    scorer: EvidenceScorer,
 ) -> Support:
     """The best strength(sentence) x fit(sentence) over the candidates. (Reading a
     caption's table rows as its sentences made no difference on the tuning questions,
@@ -637,7 +628,7 @@ def support(
     for s in scored:
         passage = s.passage
         if passage.passage_id not in prefixes:
-            prefixes[passage.passage_id] = word_prefixes(passage.text)
+            prefixes[passage.passage_id] = scorer.passage_prefixes(passage)
         value = fit(
             s.sentence.text, s.terms, passage.text, prefixes[passage.passage_id], constraints
         )

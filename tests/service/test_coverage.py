@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from index.hybrid import HybridIndex
 from service import coverage
 from service.coverage import AnswerType, Constraints
-from service.evidence import EvidenceScorer
+from service.evidence import EvidenceScorer, word_prefixes
 
 
 @pytest.mark.parametrize(
@@ -220,7 +220,7 @@ def _support(question: str, report_index: HybridIndex, scorer: EvidenceScorer) -
     vector = report_index.embed_query(question)
     scored = scorer.score_hits(hits, vector, scorer.query_terms(question))
     constraints = coverage.constraints_of(question, scorer=scorer)
-    return coverage.support(constraints, scored, strength=lambda _s: 1.0)
+    return coverage.support(constraints, scored, strength=lambda _s: 1.0, scorer=scorer)
 
 
 def test_support_is_the_best_fit_among_the_hits(
@@ -249,7 +249,7 @@ def test_names_and_numbers_of_the_question_are_looked_for_in_the_passage(
     # an English question's capitalised words are English names; its acronyms are kept
     english = coverage.entities_of("What did the Dutch SOLTG do?", scorer=scorer, language="en")
     assert english == ("solt",)
-    prefixes = coverage.word_prefixes("De SOLTG werkte met IPO’s in Kidal.")
+    prefixes = word_prefixes("De SOLTG werkte met IPO’s in Kidal.")
     assert coverage.missing_names(dutch, prefixes) == 1  # 368
 
 
