@@ -250,7 +250,7 @@ def expected_type(question: str) -> AnswerType:
         return AnswerType.ANY
     lead = tokens[start:]
     if _starts_with(lead, _MONEY_PHRASES) or (
-        lead[0] in _MONEY_OPENERS and not set(tokens).isdisjoint(_MONEY_WORDS)
+        lead[0] in _MONEY_OPENERS and any(map(_is_money_word, tokens))
     ):
         return AnswerType.MONEY
     if _starts_with(lead, _COUNT_PHRASES):
@@ -260,6 +260,13 @@ def expected_type(question: str) -> AnswerType:
     if _starts_with(lead, _NAME_PHRASES) or _asks_for_name(lead):
         return AnswerType.NAME
     return AnswerType.ANY
+
+
+def _is_money_word(token: str) -> bool:
+    """A money word, or a Dutch compound ending in one ("defensiebudget")."""
+    return token in _MONEY_WORDS or any(
+        token.endswith(w) for w in _MONEY_WORDS if len(w) >= ROLE_HEAD_MIN_CHARS
+    )
 
 
 def _question_start(tokens: Sequence[str]) -> int | None:
@@ -347,14 +354,20 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
     """The question's names and numbers, as folded first letters (WORD_PREFIX_CHARS, so
     "Duitsland" is found in "Duitse"): in a Dutch question its capitalised words but the
     first, in an English one its acronyms (its other capitalised words are English names:
-    "Germany"), and numbers that are not years; each kept only when the report uses it in
-    at most ENTITY_MAX_SHARE of its passages (not "MINUSMA"), since a word on every page
-    tells no passage apart. What a passage must name to be about the same thing."""
+    "Germany"), and numbers; each kept only when the report uses it in at most
+    ENTITY_MAX_SHARE of its passages (not "MINUSMA"), since a word on every page tells no
+    passage apart; the years it pins down ("in 2030", not "sinds 2020") always. What a
+    passage must name to be about the same thing."""
     tokens = _TOKEN.findall(question)[1:]
+    pinned = question_years(question)
     out: dict[str, None] = {}
     for token in tokens:
         name = token.isupper() if language != "nl" else token[0].isupper()
-        if not (name or any(ch.isdigit() for ch in token)) or _YEAR.fullmatch(token):
+        if _YEAR.fullmatch(token):
+            if token in pinned:  # "in 2030", not "sinds 2020"
+                out[token] = None
+            continue
+        if not (name or any(ch.isdigit() for ch in token)):
             continue
         if token.lower() in _SELF:
             continue  # "volgens IOB": the report itself

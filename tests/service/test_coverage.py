@@ -24,6 +24,7 @@ from service.evidence import EvidenceScorer, word_prefixes
         ("Hoe groot was het budget van de missie?", AnswerType.MONEY),
         ("How much did the Netherlands spend?", AnswerType.MONEY),
         ("What was the annual budget of the mission?", AnswerType.MONEY),
+        ("Wat was het defensiebudget in 2015?", AnswerType.MONEY),  # a compound's head
         ("Wanneer werd de missie opgericht?", AnswerType.DATE),
         ("In welk jaar begon de missie?", AnswerType.DATE),
         ("When did the mission start?", AnswerType.DATE),
@@ -244,6 +245,9 @@ def test_names_and_numbers_of_the_question_are_looked_for_in_the_passage(
 ) -> None:
     dutch = coverage.constraints_of("Wat deed de SOLTG in Kidal met 368 IPO's?", scorer=scorer)
     assert set(dutch.entities) == {"solt", "kida", "368", "ipo"}
+    # a year the question pins down counts, one bounding a period does not
+    assert coverage.entities_of("Wat deed de SOLTG in 2030?", scorer=scorer) == ("solt", "2030")
+    assert coverage.entities_of("Wat deed de SOLTG sinds 2030?", scorer=scorer) == ("solt",)
     # a name on most pages tells no passage apart; the report itself is no constraint
     assert coverage.entities_of("Wat deed MINUSMA volgens IOB?", scorer=scorer) == ()
     # an English question's capitalised words are English names; its acronyms are kept
