@@ -37,6 +37,7 @@ class Scored:
     lang: str
     kind: str
     scores: dict[str, float]
+    question: str = ""
 
 
 def score_rankings(
@@ -59,7 +60,7 @@ def score_rankings(
         )
         n_relevant = sum(1 for u in normalised_units if evidence.covered_by_normalised(u))
         scores = retrieval_scores(retrieved, len(question.evidence), n_relevant)
-        scored.append(Scored(question.lang, question.kind, scores))
+        scored.append(Scored(question.lang, question.kind, scores, question.question))
     return scored
 
 

@@ -52,6 +52,7 @@ def render_report(results: dict[str, Any]) -> str:
         _group_table(results["metrics"]),
         _img(_kind_bars(results["metrics"]), "metrics by question kind"),
         "<h2>Answers</h2>",
+        _answers_by_group(results["metrics"]),
         _answers_table(results["metrics"]),
         "<h2>Citation lookup</h2>",
         _cite_tables(results),
@@ -140,6 +141,25 @@ def _group_table(metrics: dict[str, float]) -> str:
         for g in group_names
     ]
     return f"<p class='small'>{METRIC_NOTE}</p>" + _table(["group", "n", *RETRIEVAL_METRICS], rows)
+
+
+def _answers_by_group(metrics: dict[str, float]) -> str:
+    """Answer evidence rate per question kind, asked value type and language, with n."""
+    groups = [
+        k.removeprefix("answers/").removesuffix("/evidence_rate")
+        for k in metrics
+        if k.startswith("answers/") and k.endswith("/evidence_rate")
+    ]
+    order = ("kind=", "type=", "lang=", "all")
+    rows = [
+        (g, metrics.get(f"retrieval/{g}/n", "-"), _fmt(metrics[f"answers/{g}/evidence_rate"]))
+        for prefix in order
+        for g in sorted(groups)
+        if g.startswith(prefix) and "," not in g
+    ]
+    return "<p>answer holds the evidence, per group</p>" + _table(
+        ["group", "answerable", "evidence rate"], rows
+    )
 
 
 def _answers_table(metrics: dict[str, float]) -> str:

@@ -4,8 +4,10 @@ Keys: `retrieval/<group>/<metric>`, `answers/<group>/evidence_rate`, `answers/ab
 `answers/quotes_verbatim`, `cite/support_top3`, `cite/verdict_accuracy`,
 `cite/kind=<kind>/verdict_accuracy`, and the counts behind them (`.../n`,
 `answers/n_answerable`, `answers/n_unanswerable`, `answers/n_abstained`, `cite/n_supported`).
-Groups: `all`, `lang=nl`, `lang=en`, `kind=<kind>`, and `lang=nl,kind=paraphrase` (the Dutch
-questions asked without the report's words).
+Groups: `all`, `lang=nl`, `lang=en`, `kind=<kind>`, `lang=nl,kind=paraphrase` (the Dutch
+questions asked without the report's words), and `type=<count|date|money|name>`: the
+questions that ask for a value of that type (service/coverage.py `expected_type`, the
+answerer's own reading of the question word), across kinds.
 
 Retrieval metrics: `success@k` (any relevant passage in the top k; relevant = covers an
 `evidence` or `also` string), `evidence_recall@k` (share of the `evidence` strings found in
@@ -19,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from eval.metrics import abstention_scores, mean, percentile
 from eval.runner import CURVE_KS, ClaimResult, QuestionResult, RunRecord
+from service.coverage import AnswerType, expected_type
 
 RETRIEVAL_METRICS = (
     "success@1",
@@ -44,6 +47,9 @@ class Grouped(Protocol):
     @property
     def kind(self) -> str: ...
 
+    @property
+    def question(self) -> str: ...
+
 
 G = TypeVar("G", bound=Grouped)
 
@@ -58,11 +64,18 @@ def groups(questions: Sequence[G]) -> dict[str, list[G]]:
     }
     for kind in sorted({q.kind for q in questions}):
         selectors[f"kind={kind}"] = _of_kind(kind)
+    types = {q.question: expected_type(q.question) for q in questions}
+    for answer_type in sorted(set(types.values()) - {AnswerType.ANY}):
+        selectors[f"type={answer_type.value}"] = _of_type(answer_type, types)
     return {name: [q for q in questions if pick(q)] for name, pick in selectors.items()}
 
 
 def _of_kind(kind: str) -> Callable[[Grouped], bool]:
     return lambda q: q.kind == kind
+
+
+def _of_type(answer_type: AnswerType, types: dict[str, AnswerType]) -> Callable[[Grouped], bool]:
+    return lambda q: types[q.question] is answer_type
 
 
 def retrieval_metrics(questions: Sequence[QuestionResult]) -> dict[str, float]:

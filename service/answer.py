@@ -128,10 +128,9 @@ _SIGNPOST = re.compile(
 SUMMARY_CHAPTER_HITS = 3  # the chapters of this many top hits are summarised
 SIGNPOST_PENALTY = 0.3
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_NUMBER = re.compile(r"(?<!\d)\d+(?!\d)")
-_THOUSANDS = re.compile(r"(?<=\d)[.,\u00a0 ](?=\d{3}(?!\d))")  # 1.500 / 1 500 -> 1500
-NUMBER_CHECK_DEPTH = 10  # passages searched for the question's numbers
-MISSING_NUMBER_FACTOR = 0.5  # confidence factor per number of the question none of them has
+# Passages whose sentences may support an answer (service/coverage.py `support`): the
+# confidence is the best of their sentences that meets the question's constraints.
+SUPPORT_DEPTH = 10
 FOLLOW_UP_MAX_TERMS = 3  # a question with this few content terms may be a follow-up
 
 ABSTAIN_MESSAGE: dict[Language, str] = {
@@ -212,47 +211,6 @@ def sentence_confidence(scored: ScoredSentence, *, mean: float, spread: float) -
     sentences, `mean` and `spread`) and its lexical coverage."""
     similarity = min(max((scored.dense - mean) / (spread * Z_SPAN), 0.0), 1.0)
     return DENSE_WEIGHT * similarity + (1 - DENSE_WEIGHT) * scored.lexical
-
-
-def answer_confidence(
-    scored: Sequence[ScoredSentence],
-    terms: QueryTerms,
-    *,
-    mean: float,
-    spread: float,
-    known: QueryTerms | None = None,
-) -> float:
-    """How sure the answerer is that the report covers the question.
-
-    The best sentence's match (similarity and lexical coverage), scaled by the share of the
-    question's informative words that the report uses at all: a question about apple pie
-    or Uruzgan in 2010 leans on words the report never mentions. `known` (default: `terms`)
-    are the terms that share is taken over: for an English question, its dictionary glosses.
-    """
-    best = max(
-        (
-            sentence_confidence(s, mean=mean, spread=spread)
-            for s in scored
-            if len(s.sentence.text) >= MIN_SENTENCE_CHARS
-        ),
-        default=0.0,
-    )
-    return best * (terms if known is None else known).known_share
-
-
-def missing_numbers(question: str, texts: Sequence[str]) -> list[str]:
-    """Numbers of the question (years, counts) that none of the texts contains.
-
-    A question about 2030 or "368 militairen" can only be answered by a passage that has
-    that number; on the gold set no answerable question has a number missing from its
-    top-10 passages.
-    """
-    found = {n for text in texts for n in _NUMBER.findall(_join_thousands(text))}
-    return [n for n in dict.fromkeys(_NUMBER.findall(_join_thousands(question))) if n not in found]
-
-
-def _join_thousands(text: str) -> str:
-    return _THOUSANDS.sub("", text)
 
 
 def is_source_reference(sentence: str) -> bool:
@@ -515,37 +473,42 @@ class Answerer:
     def retrieve(self, question: str, *, history: Sequence[str] = (), top_k: int = 5) -> Retrieval:
         """Search, embed once, and score the candidate passages' sentences.
 
-        The confidence is the best sentence's match, halved per number of the question that
-        no top passage has, and zero when no sentence of the top passages can satisfy the
-        question's answer type and constraints (service/coverage.py).
+        The confidence is how well the report supports an answer: the best match
+        (`sentence_confidence`: similarity and lexical coverage) among the sentences of the
+        top SUPPORT_DEPTH passages, each weighed by how well it meets what the question asks
+        for (service/coverage.py `support`: a value of the expected answer type, the verdict's
+        actor, the question's names and numbers in its passage), scaled by the share of the
+        question's informative words the report uses at all (a question about apple pie or
+        Uruzgan leans on words it never mentions), and zero when a Dutch question names
+        something the report never does. Sentences shorter than MIN_SENTENCE_CHARS
+        (headings, list stubs) do not count.
         """
         content_terms = len(self.scorer.query_terms(question).weights)
         query = retrieval_query(question, history, content_terms=content_terms)
-        hits = self.index.search(query, k=max(top_k, self.candidates, NUMBER_CHECK_DEPTH))
+        hits = self.index.search(query, k=max(top_k, self.candidates, SUPPORT_DEPTH))
         vector = self.index.embed_query(query)
         searched = self.index.translate(query)
         terms = self.scorer.query_terms(searched)
-        scored = self.scorer.score_hits(hits[: self.candidates], vector, terms)
-        absent = missing_numbers(query, [h.passage.text for h in hits[:NUMBER_CHECK_DEPTH]])
-        covered = coverage.check(
-            question,
-            terms=terms,
-            hits=hits[:NUMBER_CHECK_DEPTH],
-            scorer=self.scorer,
-            language=detect_language(question),
+        pool = self.scorer.score_hits(hits[:SUPPORT_DEPTH], vector, terms)
+        scored = [s for s in pool if s.rank <= self.candidates]
+        constraints = coverage.constraints_of(
+            question, scorer=self.scorer, language=detect_language(question)
         )
         means, spreads = self.scorer.cosine_scale(vector)
+        mean, spread = float(means[0]), float(spreads[0])
+
+        def strength(s: ScoredSentence) -> float:
+            if len(s.sentence.text) < MIN_SENTENCE_CHARS:
+                return 0.0
+            return sentence_confidence(s, mean=mean, spread=spread)
+
+        supported = coverage.support(constraints, pool, strength=strength, scorer=self.scorer)
         # Which of the question's words the report knows: an English word counts when the
         # dictionary gives it a Dutch word of the report, whether or not search translated.
         glossed = self.index.gloss(query)
         known = terms if glossed == searched else self.scorer.query_terms(glossed)
-        match = answer_confidence(
-            scored, terms, mean=float(means[0]), spread=float(spreads[0]), known=known
-        )
-        confidence = match * MISSING_NUMBER_FACTOR ** len(absent) * covered.factor
-        return Retrieval(
-            query, hits[:top_k], vector, terms, scored, confidence, covered.constraints
-        )
+        confidence = supported.strength * known.known_share * supported.factor
+        return Retrieval(query, hits[:top_k], vector, terms, scored, confidence, constraints)
 
     def answer(
         self,

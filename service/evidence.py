@@ -55,6 +55,7 @@ _RECOMMENDATION_CUE = re.compile(
     re.IGNORECASE,
 )
 WORD_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)  # words, "IPO's" whole
+_POSSESSIVE = re.compile(r"['’]s?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +135,10 @@ class EvidenceScorer:
         self._covariance = np.atleast_2d(np.cov(matrix.T, bias=True)).astype(np.float32)
         # the report's recommendations (answers to and support for claims about them)
         self.recommendations = [p for p in index.passages if p.kind is PassageKind.RECOMMENDATION]
-        # the first letters of every word of the report, folded ("brit" for Britse)
-        self.word_prefixes = frozenset(
-            word[:WORD_PREFIX_CHARS]
-            for p in index.passages
-            for word in WORD_TOKEN.findall(fold(p.text))
-        )
+        # the first letters of every word of each passage and of the report, folded ("brit"
+        # for Britse)
+        self._passage_prefixes = {p.passage_id: word_prefixes(p.text) for p in index.passages}
+        self.word_prefixes = frozenset().union(*self._passage_prefixes.values())
 
     def query_terms(self, text: str) -> QueryTerms:
         """The analysed terms of `text`, weighted by idf in the report times how informative
@@ -163,6 +162,16 @@ class EvidenceScorer:
         means = rows @ self._centre
         spreads = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", rows, self._covariance, rows), 0))
         return means, np.where(spreads > 0, spreads, 1.0)
+
+    def passage_prefixes(self, passage: Passage) -> frozenset[str]:
+        """`word_prefixes` of a passage (precomputed for the report's own)."""
+        found = self._passage_prefixes.get(passage.passage_id)
+        return found if found is not None else word_prefixes(passage.text)
+
+    def passage_share(self, term: str) -> float:
+        """The share of the report's passages that use an analysed term (0 if none)."""
+        idf = self._idf.get(term)
+        return 0.0 if idf is None else 1.0 / (math.exp(idf) - 1.0) if idf > 0 else 1.0
 
     def passage_terms(self, passage_id: str) -> set[str]:
         """The analysed terms of a passage (empty for an unknown id)."""
@@ -217,6 +226,14 @@ class EvidenceScorer:
                 )
             )
         return out
+
+
+def word_prefixes(text: str) -> frozenset[str]:
+    """The folded first letters (WORD_PREFIX_CHARS) of every word of `text`, a possessive
+    left out ("IPO’s": ipo)."""
+    return frozenset(
+        _POSSESSIVE.sub("", w)[:WORD_PREFIX_CHARS] for w in WORD_TOKEN.findall(fold(text))
+    )
 
 
 def informativeness(word: str) -> float:

@@ -339,6 +339,8 @@ QUESTION_PROBES = {
     "retrieval_probe.jsonl": ProbeSpec(r"r\d{2}", 44, 0, (0, 0)),
     # plausible near misses (the report's topics and actors) beside answerable questions
     "nearmiss_probe.jsonl": ProbeSpec(r"n\d{2}", 22, 22, (6, 20)),
+    # issue 14's dev set for abstention (tuned on, unlike the frozen probes above)
+    "nearmiss_dev.jsonl": ProbeSpec(r"d\d{2}", 30, 30, (6, 16)),
 }
 OTHER_QUESTION_FILES = ("questions.jsonl", "unanswerable_holdout.jsonl", "english_probe.jsonl")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from eval.gold import load_gold
 from eval.report import render_report
 from eval.results import build_results
 from eval.runner import ClaimResult, QuestionResult, Retrieved, RunRecord, retrieval_scores
-from eval.scoring import summarize
+from eval.scoring import groups, summarize
 from service.settings import Settings
 from tests.eval.conftest import FIXTURE_GOLD
 
@@ -133,3 +134,22 @@ def test_an_alternate_passage_counts_for_success_not_evidence_recall() -> None:
     assert scores["evidence_recall@1"] == 0.0
     assert scores["evidence_recall@3"] == 0.5
     assert scores["ndcg@10"] == pytest.approx((1 + 1 / 2) / (1 + 1 / 1.5849625007211563))
+
+
+def test_questions_are_also_grouped_by_the_value_they_ask_for() -> None:
+    @dataclass(frozen=True)
+    class Asked:
+        lang: str
+        kind: str
+        question: str
+
+    asked = [
+        Asked("nl", "fact", "Hoeveel militairen werden ingezet?"),
+        Asked("en", "paraphrase", "How many helicopters were sent?"),
+        Asked("nl", "fact", "Wanneer begon de missie?"),
+        Asked("nl", "why", "Waarom vertrokken de helikopters?"),
+    ]
+    grouped = groups(asked)
+    assert grouped["type=count"] == asked[:2]
+    assert grouped["type=date"] == [asked[2]]
+    assert "type=any" not in grouped and "type=name" not in grouped

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from index.hybrid import HybridIndex
 from service import coverage
 from service.coverage import AnswerType, Constraints
-from service.evidence import EvidenceScorer
+from service.evidence import EvidenceScorer, word_prefixes
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,7 @@ from service.evidence import EvidenceScorer
         ("Hoe groot was het budget van de missie?", AnswerType.MONEY),
         ("How much did the Netherlands spend?", AnswerType.MONEY),
         ("What was the annual budget of the mission?", AnswerType.MONEY),
+        ("Wat was het defensiebudget in 2015?", AnswerType.MONEY),  # a compound's head
         ("Wanneer werd de missie opgericht?", AnswerType.DATE),
         ("In welk jaar begon de missie?", AnswerType.DATE),
         ("When did the mission start?", AnswerType.DATE),
@@ -32,6 +33,11 @@ from service.evidence import EvidenceScorer
         ("Who chaired the reference group?", AnswerType.NAME),
         ("Wat was de naam van de commandant?", AnswerType.NAME),
         ("Welke Duitse generaal voerde het bevel?", AnswerType.NAME),
+        ("Hoe heette de genderexpert?", AnswerType.NAME),
+        ("Op welke dag werd de missie opgericht?", AnswerType.DATE),
+        ("In welke maand vertrokken de helikopters?", AnswerType.DATE),
+        # a statement by an office holder, not the office holder's name
+        ("Wat zei de minister in het debat?", AnswerType.ANY),
         ("Waarom werden de helikopters teruggetrokken?", AnswerType.ANY),
         ("Wat is UNPOL?", AnswerType.ANY),
         # a yes/no question asks for no value, even about costs
@@ -89,6 +95,9 @@ def test_durations_count_when_the_question_asks_about_time() -> None:
 
 def test_dates_and_names_are_found() -> None:
     assert coverage.dates("Op 25 april 2013 werd besloten.") == ["april", "2013"]
+    assert coverage.dates("Op 25 april 2013 werd besloten.", grain="day") == ["25 april"]
+    assert coverage.dates("Op 25 april 2013 werd besloten.", grain="month") == ["april"]
+    assert coverage.dates("Op 25 april 2013 werd besloten.", grain="year") == ["2013"]
     assert coverage.names("Het werk is van Y. Guichaoua en L. Riachi.") == [
         "Y. Guichaoua",
         "L. Riachi",
@@ -120,6 +129,10 @@ def test_a_value_must_be_of_the_expected_type_and_new_to_the_question() -> None:
     date = _constraints(AnswerType.DATE, "wanneer gebeurde dat in 2013")
     assert coverage.has_value("Dat gebeurde in april.", date)
     assert not coverage.has_value("Dat gebeurde in 2013.", date)
+    day = _constraints(AnswerType.DATE, "op welke dag in juli 2013 gebeurde dat", grain="day")
+    assert coverage.has_value("Dat gebeurde op 1 juli 2013.", day)
+    assert not coverage.has_value("Dat gebeurde in juli 2013.", day)  # no day
+    assert not coverage.has_value("Dat gebeurde op 25 april 2013.", day)  # not in July
     name = _constraints(AnswerType.NAME, "wie was de force commander")
     assert coverage.has_value("Dat was generaal Michael Lollesgaard.", name)
     assert not coverage.has_value("Vanaf toen stuurde de Force Commander meer.", name)
@@ -202,19 +215,61 @@ def test_english_counted_words_the_report_never_uses_are_not_required(
     assert coverage.constraints_of(dutch, scorer=scorer, language="nl").counted
 
 
-def test_check_finds_satisfying_sentences_in_the_hits(
+def _support(question: str, report_index: HybridIndex, scorer: EvidenceScorer) -> coverage.Support:
+    """The support of the question's top 10 passages, every sentence counting 1."""
+    hits = report_index.search(question, k=10)
+    vector = report_index.embed_query(question)
+    scored = scorer.score_hits(hits, vector, scorer.query_terms(question))
+    constraints = coverage.constraints_of(question, scorer=scorer)
+    return coverage.support(constraints, scored, strength=lambda _s: 1.0, scorer=scorer)
+
+
+def test_support_is_the_best_fit_among_the_hits(
     report_index: HybridIndex, scorer: EvidenceScorer
 ) -> None:
-    question = "Hoeveel diepte-interviews werden er gehouden?"
-    hits = report_index.search(question, k=10)
-    found = coverage.check(question, terms=scorer.query_terms(question), hits=hits, scorer=scorer)
+    found = _support("Hoeveel diepte-interviews werden er gehouden?", report_index, scorer)
     assert found.constraints.answer_type is AnswerType.COUNT
-    assert found.satisfied and found.factor == 1.0 and found.score > 0
-    money = "Hoeveel euro kostte de inzet van de helikopters?"
-    missing = coverage.check(
-        money, terms=scorer.query_terms(money), hits=report_index.search(money, k=10), scorer=scorer
+    assert found.fitting > 0 and found.strength == 1.0 and found.factor == 1.0
+    money = _support("Hoeveel euro kostte de inzet van de helikopters?", report_index, scorer)
+    assert money.fitting == 0 and money.strength == 0.0
+    # Barkhane is in the report, but no passage about it counts Dutch soldiers in it
+    other = _support(
+        "Hoeveel Nederlandse militairen namen deel aan operatie Barkhane?", report_index, scorer
     )
-    assert not missing.satisfied and missing.factor == coverage.UNCOVERED_FACTOR
+    assert other.constraints.entities == ("bark",)
+    assert other.strength <= coverage.ENTITY_FACTOR
+
+
+def test_names_and_numbers_of_the_question_are_looked_for_in_the_passage(
+    scorer: EvidenceScorer,
+) -> None:
+    dutch = coverage.constraints_of("Wat deed de SOLTG in Kidal met 368 IPO's?", scorer=scorer)
+    assert set(dutch.entities) == {"solt", "kida", "368", "ipo"}
+    # a year the question pins down counts, one bounding a period does not
+    assert coverage.entities_of("Wat deed de SOLTG in 2030?", scorer=scorer) == ("solt", "2030")
+    assert coverage.entities_of("Wat deed de SOLTG sinds 2030?", scorer=scorer) == ("solt",)
+    # a name on most pages tells no passage apart; the report itself is no constraint
+    assert coverage.entities_of("Wat deed MINUSMA volgens IOB?", scorer=scorer) == ()
+    # an English question's capitalised words are English names; its acronyms are kept
+    english = coverage.entities_of("What did the Dutch SOLTG do?", scorer=scorer, language="en")
+    assert english == ("solt",)
+    prefixes = word_prefixes("De SOLTG werkte met IPO’s in Kidal.")
+    assert coverage.missing_names(dutch, prefixes) == 1  # 368
+
+
+def test_a_verdict_must_come_from_the_actor_asked_about(scorer: EvidenceScorer) -> None:
+    question = "Wat vond de Malinese regering van de SOLTG?"
+    actor = coverage.verdict_actor(question, scorer=scorer)
+    assert actor and actor <= scorer.text_terms("de Malinese regering")
+    assert coverage.verdict_actor("Wat concludeert het rapport over de SOLTG?", scorer=scorer) == (
+        frozenset()
+    )
+    assert coverage.verdict_actor("Waarom vertrok de SOLTG?", scorer=scorer) == frozenset()
+    constraints = coverage.constraints_of(question, scorer=scorer)
+    said = "De Malinese regering was positief over de SOLTG."
+    assert coverage.satisfies(said, scorer.text_terms(said), said, constraints)
+    other = "De VN was positief over de SOLTG."
+    assert not coverage.satisfies(other, scorer.text_terms(other), other, constraints)
 
 
 def _ask(client: TestClient, question: str) -> dict[str, object]:
