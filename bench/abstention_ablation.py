@@ -1,7 +1,8 @@
-"""Abstention rule ablation (issue 14): each constraint of service/coverage.py switched off.
+"""Abstention rule ablation (issue 14): each constraint of service/question.py and
+service/coverage.py switched off.
 
-For every variant (one rule off by monkeypatching service/coverage.py, never a flag in the
-service) the tuning questions (bench/calibrate_abstention.py TUNING: the gold set,
+For every variant (one rule off by monkeypatching the module that looks it up, never a flag
+in the service) the tuning questions (bench/calibrate_abstention.py TUNING: the gold set,
 constraint_probe, english_probe, nearmiss_dev; never the frozen probes) are answered with
 abstention off, and the threshold is re-picked by the 3 % rule
 (`calibrate_abstention.pick_threshold`) on 4/5 of them and applied to the fifth (5-fold,
@@ -38,21 +39,24 @@ from calibrate_abstention import (  # noqa: E402
 )
 
 from service import coverage as C  # noqa: E402
+from service import question as Q  # noqa: E402
 from service.engine import build_engine  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
-# name -> the coverage attributes it replaces
-ABLATIONS: dict[str, dict[str, Any]] = {
-    "(shipped)": {},
-    "expected answer type (all ANY)": {"expected_type": lambda _q: C.AnswerType.ANY},
-    "names and numbers in the passage": {"ENTITY_FACTOR": 1.0},
-    "verdict actor in the sentence": {"verdict_actor": lambda _q, scorer: frozenset()},
-    "date granularity": {"date_grain": lambda _q: ""},
-    "names the report never uses": {"unknown_names": lambda _q, scorer: ()},
-    "the counted thing": {"counted_words": lambda _q: ""},
-    "pinned years in the passage": {"question_years": lambda _q: ()},
-    "office named in the passage": {"roles_of": lambda _q: ()},
-    "person names for role questions": {"is_personal_name": lambda _n: True},
+# name -> the module attributes it replaces: (module, attribute, value); a function is
+# patched where it is called (service/question.py `constraints_of` calls the question's
+# readers, service/coverage.py `fit` and `has_value` the rest).
+ABLATIONS: dict[str, list[tuple[Any, str, Any]]] = {
+    "(shipped)": [],
+    "expected answer type (all ANY)": [(Q, "expected_type", lambda _q: Q.AnswerType.ANY)],
+    "names and numbers in the passage": [(C, "ENTITY_FACTOR", 1.0)],
+    "verdict actor in the sentence": [(Q, "verdict_actor", lambda _q, scorer: frozenset())],
+    "date granularity": [(Q, "date_grain", lambda _q: "")],
+    "names the report never uses": [(Q, "unknown_names", lambda _q, scorer: ())],
+    "the counted thing": [(Q, "counted_words", lambda _q: "")],
+    "pinned years in the passage": [(Q, "question_years", lambda _q: ())],
+    "office named in the passage": [(Q, "roles_of", lambda _q: ())],
+    "person names for role questions": [(C, "is_personal_name", lambda _n: True)],
 }
 
 
@@ -80,8 +84,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for name, patches in ABLATIONS.items():
         with ExitStack() as stack:
-            for attribute, value in patches.items():
-                stack.enter_context(mock.patch.object(C, attribute, value))
+            for module, attribute, value in patches:
+                stack.enter_context(mock.patch.object(module, attribute, value))
             rows = answer_all(engine, questions)
         print(rates(rows, name), flush=True)
     print(f"(near misses: {_share(not r.answerable for r in rows)} of {len(rows)} questions)")

@@ -1,7 +1,8 @@
 """Answer-side rule ablation with cross-validated ranking weights (issue 14).
 
-Every rule and score part of the answerer (service/answer.py, service/evidence.py) is
-switched off one at a time by monkeypatching the module, never by a flag in the service.
+Every rule and score part of the answerer (service/answer.py, service/selection.py,
+service/evidence.py) is switched off one at a time by monkeypatching the module that looks
+it up, never by a flag in the service.
 For each variant it prints the evidence-in-answer rate of the answerable questions on
 
 - gold: eval/gold/questions.jsonl, the shipped weights;
@@ -51,6 +52,7 @@ from eval.gold import DEFAULT_GOLD_DIR, GoldQuestion, load_gold  # noqa: E402
 from eval.metrics import abstention_scores  # noqa: E402
 from service import answer as A  # noqa: E402
 from service import evidence as E  # noqa: E402
+from service import selection as S  # noqa: E402
 from service.engine import build_engine  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
@@ -63,17 +65,17 @@ TYPE_GRID = (0.0, 0.1, 0.15, 0.2, 0.3)
 Patch = tuple[Any, str, Any]
 ABLATIONS: dict[str, list[Patch]] = {
     "(shipped)": [],
-    "similarity (normalised cosine)": [(A, "SIMILARITY_WEIGHT", 0.0)],
+    "similarity (normalised cosine)": [(S, "SIMILARITY_WEIGHT", 0.0)],
     "retrieval-rank prior": [(E, "RANK_PRIOR_WEIGHT", 0.0)],
     "passage coverage": [(E, "PASSAGE_WEIGHT", 0.0)],
-    "answer-type bonus": [(A, "ANSWER_TYPE_BONUS", 0.0)],
-    "reason words (why -> reason bonus)": [(A, "asks_why", lambda _q: False)],
+    "answer-type bonus": [(S, "ANSWER_TYPE_BONUS", 0.0)],
+    "reason words (why -> reason bonus)": [(S, "asks_why", lambda _q: False)],
     "summary: conclusions candidates": [(A, "asks_summary", lambda _q: False)],
-    "signpost penalty": [(A, "SIGNPOST_PENALTY", 0.0)],
-    "':' announcement completion": [(A, "announces", lambda _s: False)],
-    "source-reference skipping": [(A, "is_source_reference", lambda _s: False)],
-    "lead's neighbour completion": [(A, "_neighbours", lambda _top, _by: [])],
-    "term-overlap duplicate filter": [(A, "MAX_TERM_OVERLAP", 1.01)],
+    "signpost penalty": [(S, "SIGNPOST_PENALTY", 0.0)],
+    "':' announcement completion": [(S, "announces", lambda _s: False)],
+    "source-reference skipping": [(S, "is_source_reference", lambda _s: False)],
+    "lead's neighbour completion": [(S, "_neighbours", lambda _top, _by: [])],
+    "term-overlap duplicate filter": [(S, "MAX_TERM_OVERLAP", 1.01)],
 }
 
 
@@ -132,12 +134,12 @@ def cross_validated(answerer: A.Answerer, questions: list[GoldQuestion], *, seed
     """
     answerable = [q for q in questions if q.answerable]
     retrievals = [answerer.retrieve(q.question, top_k=5) for q in answerable]
-    types = TYPE_GRID if A.ANSWER_TYPE_BONUS else (0.0,)
-    sims = SIMILARITY_GRID if A.SIMILARITY_WEIGHT else (0.0,)
+    types = TYPE_GRID if S.ANSWER_TYPE_BONUS else (0.0,)
+    sims = SIMILARITY_GRID if S.SIMILARITY_WEIGHT else (0.0,)
     grid = list(itertools.product(sims, types))
     outcome = np.zeros((len(grid), len(answerable)))
     for g, (sim, bonus) in enumerate(grid):
-        with patched([(A, "SIMILARITY_WEIGHT", sim), (A, "ANSWER_TYPE_BONUS", bonus)]):
+        with patched([(S, "SIMILARITY_WEIGHT", sim), (S, "ANSWER_TYPE_BONUS", bonus)]):
             for i, (q, r) in enumerate(zip(answerable, retrievals, strict=True)):
                 outcome[g, i] = holds_evidence(q, answerer.extractive(q.question, r))
     held_out = np.zeros(len(answerable))

@@ -6,7 +6,7 @@ Keys: `retrieval/<group>/<metric>`, `answers/<group>/evidence_rate`, `answers/ab
 `answers/n_answerable`, `answers/n_unanswerable`, `answers/n_abstained`, `cite/n_supported`).
 Groups: `all`, `lang=nl`, `lang=en`, `kind=<kind>`, `lang=nl,kind=paraphrase` (the Dutch
 questions asked without the report's words), and `type=<count|date|money|name>`: the
-questions that ask for a value of that type (service/coverage.py `expected_type`, the
+questions that ask for a value of that type (service/question.py `expected_type`, the
 answerer's own reading of the question word), across kinds.
 
 Retrieval metrics: `success@k` (any relevant passage in the top k; relevant = covers an
@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from eval.metrics import abstention_scores, mean, percentile
 from eval.runner import CURVE_KS, ClaimResult, QuestionResult, RunRecord
-from service.coverage import AnswerType, expected_type
+from service.question import AnswerType, expected_type
 
 RETRIEVAL_METRICS = (
     "success@1",

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 
 from index.hybrid import HybridIndex
-from service.answer import (
+from service.answer import Answerer
+from service.evidence import EvidenceScorer, speaks_of_recommendations
+from service.selection import (
     SIGNPOST_PENALTY,
-    Answerer,
     asks_summary,
     chapters_named,
     is_conclusion,
     is_signpost,
 )
-from service.evidence import EvidenceScorer, speaks_of_recommendations
 
 
 @pytest.fixture(scope="module")

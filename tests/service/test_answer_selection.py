@@ -7,22 +7,21 @@ import pytest
 
 from index.hybrid import HybridIndex
 from service import coverage
-from service.answer import (
+from service.answer import Answerer, Retrieval, merge_adjacent
+from service.evidence import EvidenceScorer, ScoredSentence
+from service.question import AnswerType, constraints_of
+from service.selection import (
     ANSWER_TYPE_BONUS,
     SIMILARITY_WEIGHT,
-    Answerer,
-    Retrieval,
     announces,
     asks_why,
     can_answer,
     gives_reason,
     is_source_reference,
-    merge_adjacent,
     rank_for_question,
     relative_similarity,
     select_sentences,
 )
-from service.evidence import EvidenceScorer, ScoredSentence
 
 QUESTION = "Waarom was de inlichtingenbijdrage van Nederland aan MINUSMA beperkt nuttig?"
 
@@ -71,7 +70,7 @@ def test_a_why_question_ranks_reasons_higher(
     report_index: HybridIndex, scorer: EvidenceScorer
 ) -> None:
     scored = _scored(report_index, scorer, QUESTION)
-    constraints = coverage.constraints_of(QUESTION, scorer=scorer)
+    constraints = constraints_of(QUESTION, scorer=scorer)
     ranked = rank_for_question(QUESTION, scored, constraints=constraints)
     similarity = {_key(s): sim for s, sim in zip(scored, relative_similarity(scored), strict=True)}
     before = {_key(s): s.score + SIMILARITY_WEIGHT * similarity[_key(s)] for s in scored}
@@ -89,8 +88,8 @@ def test_a_count_question_ranks_sentences_with_a_count_higher(
 ) -> None:
     question = "Hoeveel militairen telde de verkenningscompagnie in Gao?"
     scored = _scored(report_index, scorer, question)
-    constraints = coverage.constraints_of(question, scorer=scorer)
-    assert constraints.answer_type is coverage.AnswerType.COUNT
+    constraints = constraints_of(question, scorer=scorer)
+    assert constraints.answer_type is AnswerType.COUNT
     ranked = rank_for_question(question, scored, constraints=constraints)
     similarity = {_key(s): sim for s, sim in zip(scored, relative_similarity(scored), strict=True)}
     raised = [
@@ -169,7 +168,7 @@ def test_a_sentence_that_announces_brings_the_next_passage_when_it_ends_its_own(
     terms = scorer.query_terms(announcing.text)
     own = scorer.score_passage(passage, 1, vector, terms)
     lead = own[-1]
-    constraints = coverage.constraints_of(announcing.text, scorer=scorer)
+    constraints = constraints_of(announcing.text, scorer=scorer)
     retrieval = Retrieval(announcing.text, [], vector, terms, [lead], 1.0, constraints)
     answerer = Answerer(report_index, scorer, abstain_threshold=0.0)
     chosen = select_sentences(

@@ -1,5 +1,6 @@
-"""The answer-type and constraint check (service/coverage.py): each rule on small cases, then
-end to end through the app on the real report."""
+"""The answer-type and constraint check (service/question.py: what a question asks for;
+service/coverage.py: whether a sentence supplies it): each rule on small cases, then end to
+end through the app on the real report."""
 
 from __future__ import annotations
 
@@ -8,8 +9,20 @@ from fastapi.testclient import TestClient
 
 from index.hybrid import HybridIndex
 from service import coverage
-from service.coverage import AnswerType, Constraints
 from service.evidence import EvidenceScorer, word_prefixes
+from service.question import (
+    AnswerType,
+    Constraints,
+    constraints_of,
+    counted_words,
+    entities_of,
+    expected_type,
+    is_role,
+    question_years,
+    roles_of,
+    unknown_names,
+    verdict_actor,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,27 +61,27 @@ from service.evidence import EvidenceScorer, word_prefixes
 def test_expected_type_follows_the_leading_question_word(
     question: str, expected: AnswerType
 ) -> None:
-    assert coverage.expected_type(question) == expected
+    assert expected_type(question) == expected
 
 
 def test_pinned_years_are_kept_and_period_bounds_dropped() -> None:
-    assert coverage.question_years("Wie was in 2015 de commandant?") == ("2015",)
-    assert coverage.question_years("Welk land stuurde in 2014 en 2015 de meeste?") == (
+    assert question_years("Wie was in 2015 de commandant?") == ("2015",)
+    assert question_years("Welk land stuurde in 2014 en 2015 de meeste?") == (
         "2014",
         "2015",
     )
-    assert coverage.question_years("Hoeveel vluchtelingen tussen 2014 en 2019?") == ()
-    assert coverage.question_years("Hoeveel agenten zijn sinds 2020 opgeleid?") == ()
-    assert coverage.question_years("Hoeveel doden tot eind april 2022?") == ()
-    assert coverage.question_years("Wat gebeurde er in de periode 2014-2019?") == ()
-    assert coverage.question_years("Wat gebeurde er na de terugtrekking in 2022?") == ("2022",)
+    assert question_years("Hoeveel vluchtelingen tussen 2014 en 2019?") == ()
+    assert question_years("Hoeveel agenten zijn sinds 2020 opgeleid?") == ()
+    assert question_years("Hoeveel doden tot eind april 2022?") == ()
+    assert question_years("Wat gebeurde er in de periode 2014-2019?") == ()
+    assert question_years("Wat gebeurde er na de terugtrekking in 2022?") == ("2022",)
 
 
 def test_the_counted_thing_is_the_noun_after_the_count_phrase() -> None:
-    assert coverage.counted_words("Hoeveel burgers kwamen om?") == "burgers"
-    assert coverage.counted_words("Hoeveel Nederlandse militairen waren er?") == "militairen"
-    assert coverage.counted_words("How many Dutch soldiers were there?") == "Dutch soldiers"
-    assert coverage.counted_words("Hoe vaak gebeurde dat?") == ""
+    assert counted_words("Hoeveel burgers kwamen om?") == "burgers"
+    assert counted_words("Hoeveel Nederlandse militairen waren er?") == "militairen"
+    assert counted_words("How many Dutch soldiers were there?") == "Dutch soldiers"
+    assert counted_words("Hoe vaak gebeurde dat?") == ""
 
 
 @pytest.mark.parametrize(
@@ -159,8 +172,8 @@ def test_a_sentence_must_meet_the_years_the_counted_thing_and_the_subject() -> N
 
 def test_the_counted_thing_skips_a_run_of_inflected_adjectives() -> None:
     question = "Hoeveel vrouwelijke Nederlandse agenten waren er?"
-    assert coverage.counted_words(question) == "agenten"
-    assert coverage.counted_words("Hoeveel geld?") == "geld?"
+    assert counted_words(question) == "agenten"
+    assert counted_words("Hoeveel geld?") == "geld?"
 
 
 def test_a_personal_name_has_a_rare_surname_or_only_rare_words() -> None:
@@ -172,11 +185,11 @@ def test_a_personal_name_has_a_rare_surname_or_only_rare_words() -> None:
 
 
 def test_roles_include_the_head_of_a_dutch_compound() -> None:
-    assert coverage.is_role("politiecommissaris") and coverage.is_role("contingentscommandant")
-    assert not coverage.is_role("ministerie") and not coverage.is_role("presidentsverkiezingen")
-    assert coverage.roles_of("Wie was de politiecommissaris van UNPOL?") == ("commissaris",)
-    assert coverage.roles_of("Wat was de naam van de commandant?") == ("commandant",)
-    assert coverage.roles_of("Wie voerde het bevel?") == ()  # asks for a name, names no office
+    assert is_role("politiecommissaris") and is_role("contingentscommandant")
+    assert not is_role("ministerie") and not is_role("presidentsverkiezingen")
+    assert roles_of("Wie was de politiecommissaris van UNPOL?") == ("commissaris",)
+    assert roles_of("Wat was de naam van de commandant?") == ("commandant",)
+    assert roles_of("Wie voerde het bevel?") == ()  # asks for a name, names no office
 
 
 def test_a_person_must_be_named_where_the_asked_office_is() -> None:
@@ -199,10 +212,10 @@ def scorer(report_index: HybridIndex) -> EvidenceScorer:
 
 
 def test_names_the_report_never_uses_are_reported(scorer: EvidenceScorer) -> None:
-    assert coverage.unknown_names("Wat deed Nederland in Somalië?", scorer=scorer) == ("Somalië",)
+    assert unknown_names("Wat deed Nederland in Somalië?", scorer=scorer) == ("Somalië",)
     # the report writes "Britse": a shared first four letters counts as known
-    assert coverage.unknown_names("Wanneer kwamen de Britten in Gao?", scorer=scorer) == ()
-    constraints = coverage.constraints_of("What did Germany do?", scorer=scorer, language="en")
+    assert unknown_names("Wanneer kwamen de Britten in Gao?", scorer=scorer) == ()
+    constraints = constraints_of("What did Germany do?", scorer=scorer, language="en")
     assert constraints.unknown_names == ()  # English names are not checked against Dutch text
 
 
@@ -210,9 +223,9 @@ def test_english_counted_words_the_report_never_uses_are_not_required(
     scorer: EvidenceScorer,
 ) -> None:
     english = "How many countries belong to the G5 Sahel?"
-    assert coverage.constraints_of(english, scorer=scorer, language="en").counted == frozenset()
+    assert constraints_of(english, scorer=scorer, language="en").counted == frozenset()
     dutch = "Hoeveel landen vormen de G5 Sahel?"
-    assert coverage.constraints_of(dutch, scorer=scorer, language="nl").counted
+    assert constraints_of(dutch, scorer=scorer, language="nl").counted
 
 
 def _support(question: str, report_index: HybridIndex, scorer: EvidenceScorer) -> coverage.Support:
@@ -220,7 +233,7 @@ def _support(question: str, report_index: HybridIndex, scorer: EvidenceScorer) -
     hits = report_index.search(question, k=10)
     vector = report_index.embed_query(question)
     scored = scorer.score_hits(hits, vector, scorer.query_terms(question))
-    constraints = coverage.constraints_of(question, scorer=scorer)
+    constraints = constraints_of(question, scorer=scorer)
     return coverage.support(constraints, scored, strength=lambda _s: 1.0, scorer=scorer)
 
 
@@ -243,15 +256,15 @@ def test_support_is_the_best_fit_among_the_hits(
 def test_names_and_numbers_of_the_question_are_looked_for_in_the_passage(
     scorer: EvidenceScorer,
 ) -> None:
-    dutch = coverage.constraints_of("Wat deed de SOLTG in Kidal met 368 IPO's?", scorer=scorer)
+    dutch = constraints_of("Wat deed de SOLTG in Kidal met 368 IPO's?", scorer=scorer)
     assert set(dutch.entities) == {"solt", "kida", "368", "ipo"}
     # a year the question pins down counts, one bounding a period does not
-    assert coverage.entities_of("Wat deed de SOLTG in 2030?", scorer=scorer) == ("solt", "2030")
-    assert coverage.entities_of("Wat deed de SOLTG sinds 2030?", scorer=scorer) == ("solt",)
+    assert entities_of("Wat deed de SOLTG in 2030?", scorer=scorer) == ("solt", "2030")
+    assert entities_of("Wat deed de SOLTG sinds 2030?", scorer=scorer) == ("solt",)
     # a name on most pages tells no passage apart; the report itself is no constraint
-    assert coverage.entities_of("Wat deed MINUSMA volgens IOB?", scorer=scorer) == ()
+    assert entities_of("Wat deed MINUSMA volgens IOB?", scorer=scorer) == ()
     # an English question's capitalised words are English names; its acronyms are kept
-    english = coverage.entities_of("What did the Dutch SOLTG do?", scorer=scorer, language="en")
+    english = entities_of("What did the Dutch SOLTG do?", scorer=scorer, language="en")
     assert english == ("solt",)
     prefixes = word_prefixes("De SOLTG werkte met IPO’s in Kidal.")
     assert coverage.missing_names(dutch, prefixes) == 1  # 368
@@ -259,13 +272,13 @@ def test_names_and_numbers_of_the_question_are_looked_for_in_the_passage(
 
 def test_a_verdict_must_come_from_the_actor_asked_about(scorer: EvidenceScorer) -> None:
     question = "Wat vond de Malinese regering van de SOLTG?"
-    actor = coverage.verdict_actor(question, scorer=scorer)
+    actor = verdict_actor(question, scorer=scorer)
     assert actor and actor <= scorer.text_terms("de Malinese regering")
-    assert coverage.verdict_actor("Wat concludeert het rapport over de SOLTG?", scorer=scorer) == (
+    assert verdict_actor("Wat concludeert het rapport over de SOLTG?", scorer=scorer) == (
         frozenset()
     )
-    assert coverage.verdict_actor("Waarom vertrok de SOLTG?", scorer=scorer) == frozenset()
-    constraints = coverage.constraints_of(question, scorer=scorer)
+    assert verdict_actor("Waarom vertrok de SOLTG?", scorer=scorer) == frozenset()
+    constraints = constraints_of(question, scorer=scorer)
     said = "De Malinese regering was positief over de SOLTG."
     assert coverage.satisfies(said, scorer.text_terms(said), said, constraints)
     other = "De VN was positief over de SOLTG."
