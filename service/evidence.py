@@ -5,7 +5,7 @@ and an idf-weighted lexical coverage of the query's analysed terms (the BM25 ana
 stems and compound parts), so Dutch morphology and rare names both count. Its `score` holds
 the parts that do not depend on the other candidates (its passage's retrieval rank and
 lexical coverage); the answerer adds the similarity, normalised over the question's
-candidate sentences (service/answer.py). The answerer's confidence mixes cosine and
+candidate sentences (service/selection.py). The answerer's confidence mixes cosine and
 lexical coverage.
 """
 
