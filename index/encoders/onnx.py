@@ -169,7 +169,7 @@ def quantize_query_encoder(source: Path, out: Path) -> None:
     english_probe questions) and retrieval back to the float model's: english_probe R@5 /
     MRR 0.625 / 0.55 -> 0.75 / 0.52 (float 0.775 / 0.53; MINUSMA_TRANSLATE_ENGLISH off),
     Dutch gold 0.87 / 0.73 -> 0.89 / 0.75 cross-validated, at ~1.35x the all-int8 query CPU
-    time and ~1.25x its build embedding time (README, Retrieval).
+    time and ~1.3x its cold build time (README, Retrieval).
     """
     import logging
 
