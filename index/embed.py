@@ -168,7 +168,11 @@ class Embedder:
 
     @property
     def _document_identity(self) -> str:
-        return f"{self._torch.identity}+int8" if self._document_quantised else self._torch.identity
+        if not self._document_quantised:
+            return self._torch.identity
+        from index.encoders.onnx import QUANTISATION
+
+        return f"{self._torch.identity}+{QUANTISATION}"
 
     @cached_property
     def _document_encoder(self) -> Encoder:

@@ -130,5 +130,9 @@ def _cached_export_path(config: IndexConfig, kind: str) -> Path | None:
 
     versions = "|".join(version(name) for name in ("torch", "onnx", "onnxruntime"))
     identity = f"{cache_identity(config.model, config.model_label)}|{versions}"
+    if kind == "onnx-int8":
+        from index.encoders.onnx import QUANTISATION
+
+        identity += f"|{QUANTISATION}"
     key = hashlib.sha256(identity.encode()).hexdigest()[:24]
     return Path(config.cache_dir) / "onnx" / f"{kind}-{key}.onnx"

@@ -13,8 +13,10 @@ from index.encoders.onnx import (
     OnnxEncoder,
     OnnxEncoderError,
     export_query_encoder,
+    ffn_output_matmuls,
     max_seq_length,
     pooling_mode,
+    quantize_query_encoder,
 )
 from index.encoders.registry import packaged_model_path
 from ingest.models import Passage
@@ -180,3 +182,28 @@ def test_encoding_imports_neither_torch_nor_transformers(onnx_model: Path) -> No
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_quantisation_keeps_the_feed_forward_output_projections_float(
+    onnx_model: Path, encoder: OnnxEncoder, tmp_path: Path
+) -> None:
+    """One feed-forward output MatMul per layer stays a float MatMul; every other weight
+    MatMul becomes an integer one; the int8 vectors stay close to the float ones."""
+    import onnx
+
+    kept = ffn_output_matmuls(onnx_model)
+    graph = onnx.load(str(onnx_model), load_external_data=False).graph
+    layers = {n.name.split("/")[3] for n in graph.node if "/encoder/layer." in n.name}
+    assert len(kept) == len(layers) > 0
+    assert all("/attention/" not in name for name in kept)
+
+    out = tmp_path / "int8.onnx"
+    quantize_query_encoder(onnx_model, out)
+    quantised = onnx.load(str(out), load_external_data=False).graph
+    float_matmuls = {n.name for n in quantised.node if n.op_type == "MatMul"}
+    assert set(kept) <= float_matmuls
+    assert sum(n.op_type == "MatMulInteger" for n in quantised.node) >= 4 * len(layers)
+
+    int8 = OnnxEncoder(out, packaged_model_path() / "tokenizer.json")
+    cosines = np.sum(int8.encode(ENGLISH) * encoder.encode(ENGLISH), axis=1)
+    assert float(np.min(cosines)) > 0.98
