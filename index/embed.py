@@ -152,10 +152,19 @@ class Embedder:
             cache.close()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, dim) L2-normalised float32 vectors of queries (query prefix applied)."""
+        """(n, dim) L2-normalised float32 vectors of queries (query prefix applied).
+
+        One text per model call: the int8 export quantises activations per batch, so a
+        query embedded beside others got another vector (cosine 0.995-0.997) than alone,
+        and a claim's, an eval's or a batch search's answers depended on their neighbours.
+        """
         self.queries_embedded += len(texts)
-        prefixed = [self.query_prefix + t[:MAX_QUERY_CHARS] for t in texts]
-        return self._query_encoder.encode(prefixed)
+        if not texts:
+            return np.zeros((0, self._query_encoder.dimension), dtype=np.float32)
+        rows = [
+            self._query_encoder.encode([self.query_prefix + t[:MAX_QUERY_CHARS]]) for t in texts
+        ]
+        return np.concatenate(rows)
 
     @cached_property
     def _query_encoder(self) -> Encoder:

@@ -49,6 +49,14 @@ def onnx_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def int8_model(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The export quantised to int8 as the build does for the served query encoder."""
+    out = tmp_path_factory.mktemp("int8") / "query_encoder.int8.onnx"
+    quantize_query_encoder(onnx_model, out)
+    return out
+
+
+@pytest.fixture(scope="module")
 def encoder(onnx_model: Path) -> OnnxEncoder:
     """The ONNX encoder with the packaged model's tokenizer."""
     return OnnxEncoder(onnx_model, packaged_model_path() / "tokenizer.json")
@@ -185,7 +193,7 @@ def test_encoding_imports_neither_torch_nor_transformers(onnx_model: Path) -> No
 
 
 def test_quantisation_keeps_the_feed_forward_output_projections_float(
-    onnx_model: Path, encoder: OnnxEncoder, tmp_path: Path
+    onnx_model: Path, int8_model: Path, encoder: OnnxEncoder
 ) -> None:
     """One feed-forward output MatMul per layer stays a float MatMul; every other weight
     MatMul becomes an integer one; the int8 vectors stay close to the float ones."""
@@ -197,8 +205,7 @@ def test_quantisation_keeps_the_feed_forward_output_projections_float(
     assert len(kept) == len(layers) > 0
     assert all("/attention/" not in name for name in kept)
 
-    out = tmp_path / "int8.onnx"
-    quantize_query_encoder(onnx_model, out)
+    out = int8_model
     quantised = onnx.load(str(out), load_external_data=False).graph
     float_matmuls = {n.name for n in quantised.node if n.op_type == "MatMul"}
     assert set(kept) <= float_matmuls
@@ -207,3 +214,22 @@ def test_quantisation_keeps_the_feed_forward_output_projections_float(
     int8 = OnnxEncoder(out, packaged_model_path() / "tokenizer.json")
     cosines = np.sum(int8.encode(ENGLISH) * encoder.encode(ENGLISH), axis=1)
     assert float(np.min(cosines)) > 0.98
+
+
+def test_a_query_vector_does_not_depend_on_its_batch(int8_model: Path) -> None:
+    """The int8 graph quantises activations per batch, so the same text batched with others
+    gets another vector; the Embedder embeds queries one at a time, so it does not."""
+    from index.embed import Embedder
+
+    int8 = OnnxEncoder(int8_model, packaged_model_path() / "tokenizer.json")
+    alone = int8.encode(ENGLISH[:1])[0]
+    assert not np.array_equal(int8.encode(ENGLISH)[0], alone)  # the graph's own behaviour
+
+    embedder = Embedder(
+        str(packaged_model_path()), model_label="test", query_encoder_path=int8_model
+    )
+    batched = embedder.embed_queries(ENGLISH)
+    assert batched.shape == (len(ENGLISH), alone.shape[0])
+    for i, text in enumerate(ENGLISH):
+        assert np.array_equal(batched[i], embedder.embed_queries([text])[0])
+    assert embedder.embed_queries([]).shape == (0, alone.shape[0])
