@@ -313,6 +313,7 @@ class _Text:
     terms: QueryTerms
     soft: SoftTerms
     names: list[str]
+    numbers: set[str]
     recommends: bool
 
     def z(self, cosine: float) -> float:
@@ -365,6 +366,7 @@ class ClaimChecker:
             for p in index.passages
         }
         self._passage_words = {pid: set().union(*ws) for pid, ws in self._words.items()}
+        self._numbers = {p.passage_id: numbers_of(p.text) for p in index.passages}
         self._soft = SoftMatcher(w for ws in self._passage_words.values() for w in ws)
         frequency: Counter[str] = Counter()
         for ws in self._passage_words.values():
@@ -417,17 +419,14 @@ class ClaimChecker:
         whole = texts[0]
         ranked = self._ranked(whole)[: max(k, VERDICT_DEPTH)]
         judged = ranked[:VERDICT_DEPTH]
+        supports = [self._support(whole, c.passage, c.span) for c in ranked]
         return ClaimEvidence(
             claim=claim,
             matches=[
-                ClaimMatch(
-                    c.passage,
-                    c.passage.text[c.span.start : c.span.end],
-                    self._support(whole, c.passage, c.span).score(),
-                )
-                for c in ranked
+                ClaimMatch(c.passage, c.passage.text[c.span.start : c.span.end], s.score())
+                for c, s in zip(ranked, supports, strict=True)
             ],
-            whole=[self._support(whole, c.passage, c.span) for c in judged],
+            whole=supports[:VERDICT_DEPTH],
             clauses=[
                 (clause, [self._support(text, c.passage) for c in judged])
                 for clause, text in zip(clauses, texts[1:], strict=True)
@@ -467,6 +466,7 @@ class ClaimChecker:
                 terms=self.scorer.query_terms(text),
                 soft=self._soft.terms(text),
                 names=self._names_that_matter(names, english=query_language(claim) == "en"),
+                numbers=numbers_of(text),
                 recommends=recommends,
             )
             for (text, names), vector, mean, spread in zip(
@@ -503,9 +503,9 @@ class ClaimChecker:
             return Support(0.0, 0.0, 0.0, agrees=False)
         present = self._passage_words.get(passage.passage_id, set())
         missing = [n for n in text.names if self._soft.matches(n).isdisjoint(present)]
-        missing += sorted(numbers_of(text.text) - numbers_of(passage.text))
+        missing += sorted(text.numbers - self._numbers[passage.passage_id])
         evidence = passage.text[span.start : span.end]
-        sentence = aligned(text.text, evidence, self._soft)
+        sentence = aligned(text.soft, evidence)
         conflicts = set()
         if polarity_differs(text.text, sentence, self._same):
             conflicts.add("polarity")

@@ -37,6 +37,7 @@ from service.evidence import informativeness
 
 MIN_PREFIX = 4  # a soft match shares at least this many leading characters ...
 PREFIX_SHARE = 0.5  # ... and at least this share of the longer word
+MATCH_CACHE = 50_000  # words whose soft matches are kept (the cache is emptied when full)
 
 # Clause boundaries: , ; : and the conjunctions that join statements (Dutch and English).
 _CLAUSE_BREAK = re.compile(
@@ -156,12 +157,11 @@ def universals(text: str) -> set[str]:
     return found
 
 
-def aligned(claim: str, evidence: str, matcher: SoftMatcher) -> str:
-    """The sentence of the evidence that covers most of the claim's words (soft coverage):
-    where polarity and quantifiers are compared, so that a `niet` in a neighbouring
-    sentence does not count. (Clauses are too short: `geen verband tussen A en B` splits.)"""
+def aligned(terms: SoftTerms, evidence: str) -> str:
+    """The sentence of the evidence that covers most of the claim's words (`terms`, soft
+    coverage): where polarity is compared, so that a `niet` in a neighbouring sentence
+    does not count. (Clauses are too short: `geen verband tussen A en B` splits.)"""
     sentences = split_sentences(evidence) or [evidence]
-    terms = matcher.terms(claim)
     return max(sentences, key=lambda s: terms.coverage(set(words(s))))
 
 
@@ -282,9 +282,18 @@ class SoftMatcher:
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
         for word in set(vocabulary):
             self._by_prefix[word[:MIN_PREFIX]].append(word)
+        self._seen: dict[str, frozenset[str]] = {}
 
     def matches(self, word: str) -> frozenset[str]:
         """`word` itself plus the report words that share a prefix long enough with it."""
+        found = self._seen.get(word)
+        if found is None:
+            if len(self._seen) >= MATCH_CACHE:
+                self._seen.clear()
+            found = self._seen[word] = self._match(word)
+        return found
+
+    def _match(self, word: str) -> frozenset[str]:
         if len(word) < MIN_PREFIX or word.isdigit():
             return frozenset({word})
         found = {word}
