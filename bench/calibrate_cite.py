@@ -60,7 +60,7 @@ from service.settings import Settings  # noqa: E402
 
 CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl")
 SUPPORTED = [round(x * 0.01, 2) for x in range(20, 81)]
-PARTIAL = [round(x * 0.05, 2) for x in range(11)]  # clause coverage floors, 0-0.5
+PARTIAL = [round(x * 0.05, 2) for x in range(15)]  # clause coverage floors, 0-0.7
 WEIGHTS = [
     (soft / 10, lexical / 10, round(1 - soft / 10 - lexical / 10, 2))
     for soft in range(8)
@@ -120,9 +120,9 @@ def summary(
     clauses = [clean(supports) for _, supports in evidence.clauses] or [-1.0]
     ok = [k for k, s in enumerate(evidence.whole) if s.agrees and not s.conflicts & signals]
     coverage = 2.0
-    if ok and evidence.clauses and not evidence.english:
+    if ok and evidence.clauses:
         at = max(ok, key=lambda k: (score(evidence.whole[k]), k))
-        coverage = min(supports[at].soft for _, supports in evidence.clauses)
+        coverage = min(supports[at].coverage(full_z=full_z) for _, supports in evidence.clauses)
     best = clean(evidence.whole)
     contradicting = _contradicting(evidence.whole, signals, weights, full_z)
     return best, contradicting, max(clauses), min(clauses), coverage

@@ -7,8 +7,9 @@ import pytest
 
 from index.hybrid import HybridIndex
 from ingest.models import PassageKind
-from service.cite import ClaimChecker, is_verbatim
+from service.cite import ClaimChecker, ClaimEvidence, Support, decide, is_verbatim
 from service.claim_parts import (
+    Clause,
     SoftMatcher,
     names_in,
     negated,
@@ -178,3 +179,19 @@ def test_a_replaced_actor_is_not_found_and_an_added_one_partial(checker: ClaimCh
     )
     assert added.verdict == "partial"
     assert added.unsupported_parts == ("dat er een speciale eenheid uit Berlijn voor inzette",)
+
+
+def test_a_reworded_clause_is_covered_by_a_similar_span_and_an_added_one_is_not() -> None:
+    claim = "A deed B, waarna C volgde"
+    first, second = Clause("A deed B", 0, 8), Clause("waarna C volgde", 10, 25)
+    whole = [Support(soft=0.5, lexical=0.5, similarity=9.0, agrees=True)]
+
+    def verdict(clause: Support) -> str:
+        close = Support(soft=0.9, lexical=0.9, similarity=9.0, agrees=True)
+        evidence = ClaimEvidence(claim, [], whole, [(first, [close]), (second, [clause])])
+        return decide(evidence, supported=0.5, partial=0.45).verdict
+
+    # few of the clause's words in the passage, but a span as similar as a paraphrase
+    assert verdict(Support(soft=0.1, lexical=0.1, similarity=8.0, agrees=True)) == "supported"
+    # neither its words nor a similar span: an added detail
+    assert verdict(Support(soft=0.1, lexical=0.1, similarity=1.0, agrees=True)) == "partial"
