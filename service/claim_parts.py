@@ -37,6 +37,7 @@ from service.evidence import informativeness
 
 MIN_PREFIX = 4  # a soft match shares at least this many leading characters ...
 PREFIX_SHARE = 0.5  # ... and at least this share of the longer word
+MIN_CLAUSE_WORDS = 2  # content words of a clause; a shorter piece is a list item
 MATCH_CACHE = 50_000  # words whose soft matches are kept (the cache is emptied when full)
 
 # Clause boundaries: , ; : and the conjunctions that join statements (Dutch and English).
@@ -90,18 +91,36 @@ class Clause:
 
 
 def split_clauses(claim: str) -> list[Clause]:
-    """The claim's clauses (pieces with at least one letter or digit), in order."""
-    out = []
+    """The claim's clauses, in order: pieces between the breaks with at least MIN_CLAUSE_WORDS
+    content words. A shorter piece is an item of a list (`Bamako, Gao en Timboektoe`,
+    `kaneel en rozijnen`), not a statement: it stays with the piece before it (or after it,
+    when it comes first), so that a lone word's similarity is never judged as a clause's."""
+    pieces = []
     start = 0
     for cut in [*_CLAUSE_BREAK.finditer(claim), None]:
         end = len(claim) if cut is None else cut.start()
         piece = claim[start:end].strip().rstrip(".!?")
         if any(ch.isalnum() for ch in piece):
             at = claim.index(piece, start)
-            out.append(Clause(piece, at, at + len(piece)))
+            pieces.append((at, at + len(piece)))
         if cut is not None:
             start = cut.end()
-    return out
+    spans: list[tuple[int, int]] = []
+    for at, end in pieces:
+        if spans and (_list_item(claim, at, end) or _list_item(claim, *spans[-1])):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((at, end))
+    return [Clause(claim[at:end], at, end) for at, end in spans]
+
+
+def _list_item(claim: str, start: int, end: int) -> bool:
+    """Is a piece of a claim too short to be a clause (fewer than MIN_CLAUSE_WORDS content
+    words, none of them a name or number, which the lookup checks on their own)?"""
+    text = claim[start:end]
+    if names_in(claim, start=start, end=end) or numbers_of(text):
+        return False
+    return len(_content(text)) < MIN_CLAUSE_WORDS
 
 
 def numbers_of(text: str) -> set[str]:

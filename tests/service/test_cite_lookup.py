@@ -133,6 +133,13 @@ def test_a_claim_splits_into_clauses_at_commas_and_conjunctions() -> None:
     assert all(claim[c.start : c.end] == c.text for c in clauses)
 
 
+def test_a_list_item_stays_with_its_clause_but_a_name_is_checked_on_its_own() -> None:
+    recipe = split_clauses("Wat is het recept voor appeltaart met kaneel en rozijnen.")
+    assert [c.text for c in recipe] == ["Wat is het recept voor appeltaart met kaneel en rozijnen"]
+    places = split_clauses("Het team bezocht in 2021 Bamako, Gao en Timboektoe.")
+    assert [c.text for c in places] == ["Het team bezocht in 2021 Bamako", "Gao", "Timboektoe"]
+
+
 def test_names_are_capitalised_words_after_the_first_and_acronyms() -> None:
     assert names_in("De Nederlandse IPO's werkten in Gao") == ["nederlandse", "ipo", "gao"]
     assert names_in("UNPOL waardeerde hen") == ["unpol"]
