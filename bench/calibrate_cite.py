@@ -1,19 +1,26 @@
-"""Calibrate the claim verdicts of /api/cite on the gold claims, with leave-one-out.
+"""Calibrate the claim verdicts of /api/cite on the gold and dev claims, cross-validated.
 
-Every gold claim is looked up once (ClaimChecker.weigh: the ranked matches, and how the
-first three support the claim and each of its clauses). A grid search then picks the
-support weights (soft coverage, term coverage, similarity), FULL_Z and the (partial,
-supported) thresholds with the best verdict accuracy, ties to the stricter thresholds;
-leave-one-out re-picks all of them without each claim and scores that claim, an estimate
-of the accuracy on claims they were not chosen on. Also printed: the share of supported
+Every claim of eval/gold/claims.jsonl and eval/gold/claims_dev.jsonl is looked up once
+(ClaimChecker.weigh: the ranked matches, and how the first three support the claim and
+each of its clauses, with the contradiction signals each match raises). Then, for every
+subset of the signals (polarity, quantifier, replaced), a grid search picks the support
+weights (soft coverage, term coverage, similarity), FULL_Z and the two thresholds
+(`partial`: the clause coverage floor; `supported`: the whole claim's support score) with
+the best verdict accuracy. Ties: the weighting with the widest plateau of best threshold
+pairs, then the middle tied supported threshold, then the middle tied partial one.
+Each subset is scored in sample and by nested leave-one-out and 5-fold (10 shuffles):
+weights and thresholds are re-picked without the held-out claims, so a signal is kept
+only when it helps on claims nothing was picked on. Also printed: the share of supported
 claims with a covering passage in the top 3, the same for the 142 gold questions'
 reference answers looked up as claims (a check that the rank weights do not merely fit
-the claims), and verdict accuracy per kind.
+the claims), and verdict accuracy per kind and per distortion family with the current
+settings.
 
-    .venv/bin/python bench/calibrate_cite.py [--index-dir var/index]
+    .venv/bin/python bench/calibrate_cite.py [--index-dir var/index] [--claims FILE ...]
 
-Put the printed values into service/cite.py (SUPPORT_WEIGHTS, FULL_Z) and
-service/settings.py (cite_*_threshold).
+Put the printed weights into service/cite.py (SUPPORT_WEIGHTS, FULL_Z, SIGNALS) and the
+thresholds into service/settings.py (cite_*_threshold). The frozen claim probe is never
+passed here.
 """
 
 from __future__ import annotations
@@ -35,118 +42,153 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from eval.gold import GoldClaim, load_gold  # noqa: E402
+from eval.gold import DEFAULT_GOLD_DIR, GoldClaim, load_claims, load_gold  # noqa: E402
 from eval.relevance import EvidenceSet  # noqa: E402
 from service.cite import (  # noqa: E402
     FULL_Z,
+    SIGNALS,
     SUPPORT_WEIGHTS,
     VERDICT_DEPTH,
     ClaimChecker,
     ClaimEvidence,
     Support,
+    _contradicting,
     decide,
 )
 from service.engine import build_engine  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
-THRESHOLDS = [round(x * 0.01, 2) for x in range(30, 101)]
-# Support weights and FULL_Z stay fixed: searching them too (five weightings x FULL_Z 4/6/8)
-# lifted in-sample accuracy 0.809 -> 0.830 but dropped leave-one-out to 0.66-0.79.
-WEIGHTS = [SUPPORT_WEIGHTS]
-FULL_ZS = [FULL_Z]
-Params = tuple[
-    tuple[float, float, float], float, float, float
-]  # weights, full_z, partial, supported
+CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl")
+SUPPORTED = [round(x * 0.01, 2) for x in range(20, 81)]
+PARTIAL = [round(x * 0.05, 2) for x in range(15)]  # clause coverage floors, 0-0.7
+WEIGHTS = [
+    (soft / 10, lexical / 10, round(1 - soft / 10 - lexical / 10, 2))
+    for soft in range(8)
+    for lexical in range(4)
+]
+FULL_ZS = [4.0, 6.0, 8.0, 10.0, 12.0]
+FOLDS = 5
+SHUFFLES = 10
+Weighting = tuple[tuple[float, float, float], float]
 
 
 @dataclass(frozen=True, slots=True)
 class Looked:
-    """One gold claim, what the lookup found, and whether a top-3 match covers its evidence."""
+    """One claim, what the lookup found, and whether a top-3 match covers its evidence."""
 
     gold: GoldClaim
+    distortion: str
     evidence: ClaimEvidence | None  # None when the claim was found verbatim
     in_top3: bool | None  # None for claims that should not be supported
 
 
-def look_up(checker: ClaimChecker, claim: GoldClaim) -> Looked:
+def look_up(checker: ClaimChecker, claim: GoldClaim, distortion: str) -> Looked:
     in_top3 = None
     if claim.supported:
         covers = EvidenceSet.of(claim.evidence)
         matches = checker.check(claim.claim, top_k=VERDICT_DEPTH).matches
         in_top3 = any(covers.covered_by(m.passage.text) for m in matches)
     if checker.find_verbatim(claim.claim):
-        return Looked(claim, None, in_top3)
-    return Looked(claim, checker.weigh(claim.claim), in_top3)
+        return Looked(claim, distortion, None, in_top3)
+    return Looked(claim, distortion, checker.weigh(claim.claim), in_top3)
 
 
-def verdict(item: Looked, params: Params) -> str:
+def verdict(item: Looked, partial: float, supported: float, signals: frozenset[str]) -> str:
     if item.evidence is None:
         return "supported"
-    weights, full_z, partial, supported = params
-    return decide(
-        item.evidence, supported=supported, partial=partial, weights=weights, full_z=full_z
-    ).verdict
+    return decide(item.evidence, supported=supported, partial=partial, signals=signals).verdict
 
 
 def summary(
-    item: Looked, weights: tuple[float, float, float], full_z: float
-) -> tuple[float, float, float]:
-    """What `decide` compares with the thresholds: the best agreeing score of the whole
-    claim, and the best and the worst clause's (2.0 and -1.0 without clauses)."""
+    item: Looked, signals: frozenset[str], weighting: Weighting
+) -> tuple[float, float, float, float, float]:
+    """What `decide` compares with the thresholds: the best clean score of the whole claim
+    (agreeing, no signal), the best contradicting score, the best and the worst clause's
+    clean score, and the least clause coverage by the best clean match's passage."""
     if item.evidence is None:
-        return 2.0, -1.0, 2.0
+        return 2.0, -1.0, -1.0, -1.0, 2.0
+    weights, full_z = weighting
 
-    def best(supports: list[Support]) -> float:
-        return max((s.score(weights, full_z=full_z) for s in supports if s.agrees), default=-1.0)
+    def score(s: Support) -> float:
+        return s.score(weights, full_z=full_z)
 
-    clauses = [best(supports) for _, supports in item.evidence.clauses] or [-1.0]
-    return best(item.evidence.whole), max(clauses), min(clauses)
+    def clean(supports: list[Support]) -> float:
+        scores = [score(s) for s in supports if s.agrees and not s.conflicts & signals]
+        return max(scores, default=-1.0)
+
+    evidence = item.evidence
+    clauses = [clean(supports) for _, supports in evidence.clauses] or [-1.0]
+    ok = [k for k, s in enumerate(evidence.whole) if s.agrees and not s.conflicts & signals]
+    coverage = 2.0
+    if ok and evidence.clauses:
+        at = max(ok, key=lambda k: (score(evidence.whole[k]), k))
+        coverage = min(supports[at].coverage(full_z=full_z) for _, supports in evidence.clauses)
+    best = clean(evidence.whole)
+    contradicting = _contradicting(evidence.whole, signals, weights, full_z)
+    return best, contradicting, max(clauses), min(clauses), coverage
 
 
-def grid_accuracy(items: list[Looked]) -> tuple[list[Params], np.ndarray]:
-    """Every parameter combination and, per combination, which items it gets right."""
-    params: list[Params] = []
-    right = []
+def grid(
+    items: list[Looked], signals: frozenset[str], weighting: Weighting
+) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """Every (partial, supported) pair and, per pair, which items it gets right."""
     expected = np.array([i.gold.expected_verdict for i in items])
-    for weights, full_z in itertools.product(WEIGHTS, FULL_ZS):
-        whole, clause_best, clause_worst = np.array([summary(i, weights, full_z) for i in items]).T
-        for partial in THRESHOLDS:
-            for supported in (s for s in THRESHOLDS if s >= partial):
-                said = np.where(
-                    whole >= supported,
-                    "supported",
-                    np.where(
-                        ((clause_best >= supported) & (clause_worst < supported))
-                        | (whole >= partial),
-                        "partial",
-                        "not_found",
-                    ),
-                )
-                params.append((weights, full_z, partial, supported))
-                right.append(said == expected)
-    return params, np.array(right)
+    rows = np.array([summary(i, signals, weighting) for i in items]).T
+    whole, contradicting, best, worst, coverage = rows
+    pairs, right = [], []
+    for partial, supported in itertools.product(PARTIAL, SUPPORTED):
+        holds = (whole >= supported) & (whole >= contradicting)
+        some = (best >= supported) & (worst < supported)
+        said = np.where(
+            holds,
+            np.where(coverage >= partial, "supported", "partial"),
+            np.where(
+                contradicting >= supported, "not_found", np.where(some, "partial", "not_found")
+            ),
+        )
+        pairs.append((partial, supported))
+        right.append(said == expected)
+    return pairs, np.array(right)
 
 
-def pick(params: list[Params], right: np.ndarray) -> int:
-    """The best combination's row: best accuracy; among ties, the grids' first weights and
-    then the middle of the tied thresholds (the margin is widest there on both sides)."""
+def pick(pairs: list[tuple[float, float]], right: np.ndarray) -> tuple[int, int]:
+    """The best pair's row and how many pairs tie with it: best accuracy; among ties, the
+    middle tied supported threshold, then the middle tied partial threshold."""
     accuracy = right.mean(axis=1)
     tied = np.flatnonzero(accuracy == accuracy.max())
-    first = params[tied[0]][:2]
-    tied = np.array([r for r in tied if params[r][:2] == first])
-    supported = np.array([params[r][3] for r in tied])
+    width = len(tied)
+    supported = np.array([pairs[r][1] for r in tied])
     middle = float(np.sort(supported)[len(supported) // 2])
     tied = tied[supported == middle]
-    return int(tied[len(tied) // 2])
+    return int(tied[len(tied) // 2]), width
 
 
-def leave_one_out(right: np.ndarray, params: list[Params]) -> float:
-    """Accuracy on each claim of the parameters picked without it."""
+def choose(
+    grids: dict[Weighting, tuple[list[tuple[float, float]], np.ndarray]], keep: np.ndarray
+) -> tuple[Weighting, int]:
+    """The weighting and threshold row picked on the claims in `keep`: best accuracy, then
+    the widest plateau of tied threshold pairs, then the first in grid order."""
+    best: tuple[float, int, Weighting, int] | None = None
+    for weighting, (pairs, right) in grids.items():
+        row, width = pick(pairs, right[:, keep])
+        accuracy = float(right[row, keep].mean())
+        if best is None or (accuracy, width) > best[:2]:
+            best = (accuracy, width, weighting, row)
+    assert best is not None
+    return best[2], best[3]
+
+
+def held_out(
+    grids: dict[Weighting, tuple[list[tuple[float, float]], np.ndarray]],
+    folds: list[np.ndarray],
+    n: int,
+) -> float:
+    """Accuracy on each fold's claims of the weights and thresholds picked without them."""
     hits = 0
-    for k in range(right.shape[1]):
-        row = pick(params, np.delete(right, k, axis=1))
-        hits += bool(right[row, k])
-    return hits / right.shape[1]
+    for fold in folds:
+        weighting, row = choose(grids, np.setdiff1d(np.arange(n), fold))
+        hits += int(grids[weighting][1][row, fold].sum())
+    return hits / n
 
 
 def answers_top3(checker: ClaimChecker) -> float:
@@ -159,45 +201,78 @@ def answers_top3(checker: ClaimChecker) -> float:
     return hits / len(questions)
 
 
+def load(paths: list[Path]) -> list[tuple[GoldClaim, str]]:
+    out = []
+    for path in paths:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        distortion = {r["id"]: r.get("distortion", r["kind"]) for r in rows}
+        out += [(c, distortion[c.id]) for c in load_claims(path)]
+    return out
+
+
+def rate(flags: list[bool]) -> float:
+    return round(sum(flags) / len(flags), 4)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument("--claims", type=Path, nargs="+", default=None)
+    parser.add_argument("--no-answers", action="store_true", help="skip the answers' top 3")
     args = parser.parse_args()
     settings = Settings() if args.index_dir is None else Settings(index_dir=args.index_dir)
     checker = build_engine(settings).checker
-    items = [look_up(checker, c) for c in load_gold().claims]
-    params, right = grid_accuracy(items)
-    row = pick(params, right)
-    (weights, full_z, partial, supported), accuracy = params[row], float(right[row].mean())
-    assert all(
-        (verdict(i, params[row]) == i.gold.expected_verdict) == r
-        for i, r in zip(items, right[row], strict=True)
-    )
-    current = (
-        SUPPORT_WEIGHTS,
-        FULL_Z,
-        settings.cite_partial_threshold,
-        settings.cite_supported_threshold,
-    )
+    paths = args.claims or [DEFAULT_GOLD_DIR / name for name in CLAIM_FILES]
+    items = [look_up(checker, claim, distortion) for claim, distortion in load(paths)]
+    n = len(items)
+    shuffles = [np.random.default_rng(seed).permutation(n) for seed in range(SHUFFLES)]
+    subsets = {}
+    for size in range(len(SIGNALS) + 1):
+        for subset in itertools.combinations(sorted(SIGNALS), size):
+            signals = frozenset(subset)
+            grids = {(w, z): grid(items, signals, (w, z)) for w in WEIGHTS for z in FULL_ZS}
+            (weights, full_z), row = choose(grids, np.arange(n))
+            pairs, right = grids[(weights, full_z)]
+            five = [
+                held_out(grids, [order[k::FOLDS] for k in range(FOLDS)], n) for order in shuffles
+            ]
+            subsets["+".join(subset) or "none"] = {
+                "support_weights": weights,
+                "full_z": full_z,
+                "thresholds (partial, supported)": pairs[row],
+                "in_sample": round(float(right[row].mean()), 4),
+                "leave_one_out": round(held_out(grids, [np.array([k]) for k in range(n)], n), 4),
+                "5_fold": round(float(np.mean(five)), 4),
+            }
+    current = (settings.cite_partial_threshold, settings.cite_supported_threshold)
+    pairs, right = grid(items, SIGNALS, (SUPPORT_WEIGHTS, FULL_Z))
+    said = {i.gold.id: verdict(i, *current, SIGNALS) for i in items}
+    for pair, row in zip(pairs, right, strict=True):  # the grid computes what `decide` says
+        if pair == current:
+            assert [said[i.gold.id] == i.gold.expected_verdict for i in items] == list(row)
     per_kind: dict[str, list[bool]] = defaultdict(list)
     for item in items:
-        per_kind[item.gold.kind].append(verdict(item, current) == item.gold.expected_verdict)
+        ok = said[item.gold.id] == item.gold.expected_verdict
+        source = "dev" if item.gold.id.startswith("d") else "gold"
+        per_kind[f"{source}/{item.gold.kind}"].append(ok)
+        per_kind[f"distortion={item.distortion}"].append(ok)
     top3 = [i.in_top3 for i in items if i.in_top3 is not None]
     result = {
-        "claims": len(items),
-        "support_weights": weights,
-        "full_z": full_z,
-        "cite_partial_threshold": partial,
-        "cite_supported_threshold": supported,
-        "verdict_accuracy": round(accuracy, 4),
-        "verdict_accuracy_leave_one_out": round(leave_one_out(right, params), 4),
-        "current_settings_accuracy": round(
-            sum(verdict(i, current) == i.gold.expected_verdict for i in items) / len(items), 4
-        ),
-        "current_settings_per_kind": {k: round(sum(v) / len(v), 4) for k, v in per_kind.items()},
-        "supported_top3": round(sum(top3) / len(top3), 4) if top3 else None,
-        "question_answers_top3": round(answers_top3(checker), 4),
+        "claims": n,
+        "signals_in_use": sorted(SIGNALS),
+        "current_thresholds (partial, supported)": current,
+        "current_accuracy": rate([said[i.gold.id] == i.gold.expected_verdict for i in items]),
+        "current_per_kind": {k: rate(v) for k, v in sorted(per_kind.items())},
+        "wrong": {
+            i.gold.id: f"{i.gold.expected_verdict} -> {said[i.gold.id]}"
+            for i in items
+            if said[i.gold.id] != i.gold.expected_verdict
+        },
+        "subsets": subsets,
+        "supported_top3": rate(top3) if top3 else None,
     }
+    if not args.no_answers:
+        result["question_answers_top3"] = round(answers_top3(checker), 4)
     print(json.dumps(result, indent=2))
 
 

@@ -87,6 +87,14 @@ def load_gold(gold_dir: Path = DEFAULT_GOLD_DIR) -> Gold:
     return Gold(questions, claims, digest)
 
 
+def load_claims(path: Path) -> tuple[GoldClaim, ...]:
+    """The claims of one claims file (`claims.jsonl`, `claims_dev.jsonl`, a probe)."""
+    rows, _ = _read_jsonl(path)
+    claims = tuple(_claim(row, where) for where, row in rows)
+    _check_unique([c.id for c in claims], path)
+    return claims
+
+
 def _read_jsonl(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], str]:
     if not path.is_file():
         raise EvalError(f"gold file {path} not found; pass --gold DIR with {path.name} in it")

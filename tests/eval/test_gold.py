@@ -40,8 +40,11 @@ def questions() -> list[dict[str, Any]]:
     return _load("questions.jsonl")
 
 
-# the gold claims and the held-out claim probe (eval/gold/README.md): every claim check runs on both
-CLAIM_FILES = ("claims.jsonl", "claim_probe.jsonl")
+# the gold claims, the dev claims and the held-out claim probe (eval/gold/README.md): every
+# claim check runs on all three
+CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl", "claim_probe.jsonl")
+DISTORTIONS = {"none", "number", "year", "actor", "overstated", "negated", "reversed"}
+DISTORTIONS |= {"added_detail", "unsupported"}
 
 
 @pytest.fixture(scope="module", params=CLAIM_FILES)
@@ -249,7 +252,7 @@ def test_claim_schema(claims: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "duplicate claim ids"
     for c in claims:
         assert set(c) >= {"id", "claim", "kind", "expected_verdict", "evidence", "sections"}, c
-        assert re.fullmatch(r"c\d{3}|k\d{2}", c["id"]), c["id"]
+        assert re.fullmatch(r"c\d{3}|d\d{2}|k\d{2}", c["id"]), c["id"]
         assert isinstance(c["claim"], str) and len(c["claim"]) >= 20, c["id"]
         assert c["kind"] in CLAIM_KINDS and c["expected_verdict"] in VERDICTS, c["id"]
         assert all(SECTION.match(s) for s in c["sections"]), c["id"]
@@ -411,3 +414,19 @@ def test_nearmiss_probe_mixes_languages_and_kinds() -> None:
     for q in items:
         if q["kind"] == "unanswerable":
             assert q["answer"] == no_answer[q["lang"]], q["id"]
+
+
+def test_dev_claims_are_apart_and_mostly_distorted() -> None:
+    """The dev claims (written before the verdict signals were tuned on them) share no claim
+    with the gold claims or the probe, and at least half of them are distorted."""
+    dev = _load("claims_dev.jsonl")
+    assert all(re.fullmatch(r"d\d{2}", c["id"]) for c in dev)
+    others = _load("claims.jsonl") + _load("claim_probe.jsonl")
+    seen = {normalize(c["claim"]) for c in others}
+    assert not [c["id"] for c in dev if normalize(c["claim"]) in seen]
+    assert len(dev) >= 40
+    assert all(c["distortion"] in DISTORTIONS for c in dev)
+    distorted = [c for c in dev if c["distortion"] != "none"]
+    assert 2 * len(distorted) >= len(dev)
+    assert all((c["distortion"] == "none") == (c["expected_verdict"] == "supported") for c in dev)
+    assert {c["distortion"] for c in dev} == DISTORTIONS

@@ -7,8 +7,17 @@ import pytest
 
 from index.hybrid import HybridIndex
 from ingest.models import PassageKind
-from service.cite import ClaimChecker, is_verbatim
-from service.claim_parts import SoftMatcher, names_in, numbers_agree, split_clauses
+from service.cite import ClaimChecker, ClaimEvidence, Support, decide, is_verbatim
+from service.claim_parts import (
+    Clause,
+    SoftMatcher,
+    names_in,
+    negated,
+    numbers_of,
+    overstates,
+    replaced,
+    split_clauses,
+)
 from service.evidence import EvidenceScorer
 from service.settings import Settings
 
@@ -45,10 +54,37 @@ def test_soft_coverage_weighs_informative_words_more() -> None:
     assert terms.coverage(set()) == 0.0
 
 
-def test_numbers_agree_only_when_every_number_of_the_claim_occurs() -> None:
-    assert numbers_agree("128 interviews in 2021", "In 2021 werden 128 interviews gehouden")
-    assert not numbers_agree("218 interviews", "In totaal werden 128 interviews gehouden")
-    assert numbers_agree("geen getallen", "128")
+def test_numbers_are_digit_runs_and_number_words() -> None:
+    assert numbers_of("128 interviews in 2021") == {"128", "2021"}
+    assert numbers_of("drie Chinooks en vier Apaches") == {"3", "4"}
+    assert numbers_of("four Apaches") == numbers_of("vier Apaches")
+    assert numbers_of("een brief over één zin") == set()  # articles, not counts
+
+
+def test_polarity_is_a_negation_word() -> None:
+    assert negated("De bijdrage sloot niet altijd goed aan")
+    assert negated("It was never shared") and negated("er was geen tolk")
+    assert not negated("De bijdrage sloot altijd goed aan")
+
+
+def test_a_universal_claim_needs_an_unhedged_universal_in_its_evidence() -> None:
+    evidence = "Het vertrouwen was tijdens vrijwel alle rotaties erg gering."
+    assert overstates("Het vertrouwen was tijdens alle rotaties gering.", evidence)
+    assert not overstates("Het vertrouwen was tijdens de meeste rotaties gering.", evidence)
+    assert not overstates("Nederland leverde meer dan elk ander land.", "van alle landen")
+    assert overstates("Het sloot altijd aan.", "Het sloot niet altijd aan.")
+
+
+def test_a_replaced_name_or_number_stands_where_the_evidence_has_another() -> None:
+    evidence = "waarna het een jaar duurde voordat een Britse eenheid de taakgroep verving."
+    same = str.__eq__
+    claim = "Na een jaar nam een Zweedse eenheid de taak over."
+    assert replaced(claim, evidence, ["zweedse"], same)
+    added = "Na een jaar nam een eenheid de taak over, op verzoek van Zweden."
+    assert not replaced(added, evidence, ["zweden"], same)  # an added actor
+    count = "In juli 2016 kwamen drie militairen om."
+    assert replaced(count, "In juli 2016 kwamen twee militairen om.", ["3"], same)
+    assert not replaced(count, "In juli 2016 kwamen militairen om.", ["3"], same)
 
 
 def test_a_reworded_claim_finds_its_passage_with_a_verbatim_quote(checker: ClaimChecker) -> None:
@@ -97,6 +133,13 @@ def test_a_claim_splits_into_clauses_at_commas_and_conjunctions() -> None:
     assert all(claim[c.start : c.end] == c.text for c in clauses)
 
 
+def test_a_list_item_stays_with_its_clause_but_a_name_is_checked_on_its_own() -> None:
+    recipe = split_clauses("Wat is het recept voor appeltaart met kaneel en rozijnen.")
+    assert [c.text for c in recipe] == ["Wat is het recept voor appeltaart met kaneel en rozijnen"]
+    places = split_clauses("Het team bezocht in 2021 Bamako, Gao en Timboektoe.")
+    assert [c.text for c in places] == ["Het team bezocht in 2021 Bamako", "Gao", "Timboektoe"]
+
+
 def test_names_are_capitalised_words_after_the_first_and_acronyms() -> None:
     assert names_in("De Nederlandse IPO's werkten in Gao") == ["nederlandse", "ipo", "gao"]
     assert names_in("UNPOL waardeerde hen") == ["unpol"]
@@ -119,3 +162,43 @@ def test_a_partial_verdict_names_the_supported_and_unsupported_clauses(
     assert result.verdict == "partial"
     assert result.supported_parts == ("Het onderzoeksteam bezocht Mali in oktober 2021",)
     assert result.unsupported_parts == ("waar het 400 militairen sprak",)
+
+
+def test_a_negated_or_overstated_paraphrase_is_not_found(checker: ClaimChecker) -> None:
+    # the report: "De samenwerking tussen Helidet en SOLTG was over het algemeen goed."
+    assert checker.check("Helidet en de SOLTG werkten over het algemeen goed samen.").verdict == (
+        "supported"
+    )
+    assert checker.check(
+        "Helidet en de SOLTG werkten over het algemeen niet goed samen."
+    ).verdict == ("not_found")
+    assert checker.check("Helidet en de SOLTG werkten altijd goed samen.").verdict == "not_found"
+
+
+def test_a_replaced_actor_is_not_found_and_an_added_one_partial(checker: ClaimChecker) -> None:
+    claim = "Na het vertrek van de LRRPTG in 2019 duurde het een jaar voordat een {} eenheid "
+    claim += "haar taak overnam."
+    assert checker.check(claim.format("Britse")).verdict == "supported"
+    assert checker.check(claim.format("Franse")).verdict == "not_found"  # not partial
+    added = checker.check(
+        "De ISR-coy werd midden 2016 overgenomen door Duitsland, dat er een speciale eenheid uit "
+        "Berlijn voor inzette."
+    )
+    assert added.verdict == "partial"
+    assert added.unsupported_parts == ("dat er een speciale eenheid uit Berlijn voor inzette",)
+
+
+def test_a_reworded_clause_is_covered_by_a_similar_span_and_an_added_one_is_not() -> None:
+    claim = "A deed B, waarna C volgde"
+    first, second = Clause("A deed B", 0, 8), Clause("waarna C volgde", 10, 25)
+    whole = [Support(soft=0.5, lexical=0.5, similarity=9.0, agrees=True)]
+
+    def verdict(clause: Support) -> str:
+        close = Support(soft=0.9, lexical=0.9, similarity=9.0, agrees=True)
+        evidence = ClaimEvidence(claim, [], whole, [(first, [close]), (second, [clause])])
+        return decide(evidence, supported=0.5, partial=0.45).verdict
+
+    # few of the clause's words in the passage, but a span as similar as a paraphrase
+    assert verdict(Support(soft=0.1, lexical=0.1, similarity=8.0, agrees=True)) == "supported"
+    # neither its words nor a similar span: an added detail
+    assert verdict(Support(soft=0.1, lexical=0.1, similarity=1.0, agrees=True)) == "partial"
