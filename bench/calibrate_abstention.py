@@ -1,4 +1,4 @@
-"""Calibrate the answerer's abstention threshold and the claim-verdict thresholds on the gold set.
+"""Calibrate the answerer's abstention threshold on the tuning questions.
 
 Rule (no per-question choices): answer every question of the tuning files (TUNING: the gold
 set, constraint_probe, english_probe and nearmiss_dev; never the frozen probes) with
@@ -11,12 +11,11 @@ threshold does to the near misses, the evidence rate and the verbatim rate, per 
 leave-one-out and 5-fold cross-validated estimates of both abstention rates, and the
 abstention rate on eval/gold/unanswerable_holdout.jsonl (near misses not used to calibrate).
 Set MINUSMA_QUERY_ENCODER to match how the index was built.
-Claim thresholds: a grid search for the (partial, supported) pair
-with the best verdict accuracy on eval/gold/claims.jsonl, ties to the stricter pair.
+The claim-verdict thresholds are bench/calibrate_cite.py's.
 
     .venv/bin/python bench/calibrate_abstention.py [--index-dir var/index] [--dump]
 
-Put the printed values into service/settings.py (abstain_threshold, cite_*_threshold).
+Put the printed threshold into service/settings.py (abstain_threshold).
 
 Out-of-sample check of the shipped system on any gold-format file (no calibration; the
 threshold is the one in Settings), e.g. the constraint probe written for issue 4:
@@ -52,7 +51,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from eval.relevance import EvidenceSet  # noqa: E402
 from service.answer import SUPPORT_DEPTH  # noqa: E402
-from service.cite import ClaimChecker, is_verbatim  # noqa: E402
+from service.cite import is_verbatim  # noqa: E402
 from service.engine import Engine, build_engine  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
@@ -202,52 +201,6 @@ def print_rows(rows: list[Row], threshold: float) -> None:
         print(f"{r.confidence:.3f} {verdict} {flag} {ok}{r.id} {r.kind:12} {cover}{r.answer[:80]}")
 
 
-def claim_scores(checker: ClaimChecker, claims: list[dict[str, Any]]) -> list[tuple[str, float]]:
-    """(expected verdict, best score) per claim; verbatim finds score 1.0."""
-    out = []
-    for claim in claims:
-        if checker.find_verbatim(claim["claim"]):
-            out.append((claim["expected_verdict"], 1.0))
-            continue
-        matches = checker.find_similar(claim["claim"], k=3)
-        out.append((claim["expected_verdict"], max((m.score for m in matches), default=0.0)))
-    return out
-
-
-def cite_top3(checker: ClaimChecker, claims: list[dict[str, Any]]) -> float:
-    """Share of supported claims with a passage covering their evidence among the top 3."""
-    supported = [c for c in claims if c["kind"].startswith("supported")]
-    found = 0
-    for claim in supported:
-        evidence = EvidenceSet.of(claim["evidence"])
-        matches = checker.check(claim["claim"], top_k=3).matches
-        found += any(evidence.covered_by(m.passage.text) for m in matches)
-    return round(found / len(supported), 4) if supported else 0.0
-
-
-def pick_claim_thresholds(scored: list[tuple[str, float]]) -> tuple[float, float, float]:
-    """(partial, supported, accuracy) with the best verdict accuracy; ties to stricter."""
-    grid = [round(x * 0.01, 2) for x in range(20, 101)]
-    best = (0.0, 0.0, -1.0)
-    for partial in grid:
-        for supported in grid:
-            if supported < partial:
-                continue
-            correct = sum(
-                expected == _verdict(score, partial, supported) for expected, score in scored
-            )
-            accuracy = correct / len(scored)
-            if accuracy > best[2] or (accuracy == best[2] and (supported, partial) > best[1::-1]):
-                best = (partial, supported, accuracy)
-    return best
-
-
-def _verdict(score: float, partial: float, supported: float) -> str:
-    if score >= supported:
-        return "supported"
-    return "partial" if score >= partial else "not_found"
-
-
 def _share(values: Any) -> float:
     values = list(values)
     return round(sum(bool(v) for v in values) / len(values), 4) if values else 0.0
@@ -294,18 +247,6 @@ def main() -> None:
             "abstain_unanswerable": _share(r.confidence < threshold for r in held),
             "uncovered_unanswerable": _share(not r.covered for r in held),
             "not_abstained": [r.id for r in held if r.confidence >= threshold],
-        }
-    claims_path = GOLD / "claims.jsonl"
-    if claims_path.exists():
-        partial, supported, accuracy = pick_claim_thresholds(
-            claim_scores(engine.checker, load_jsonl(claims_path))
-        )
-        claims = load_jsonl(claims_path)
-        result["claims"] = {
-            "cite_partial_threshold": partial,
-            "cite_supported_threshold": supported,
-            "verdict_accuracy": round(accuracy, 4),
-            "supported_top3": cite_top3(engine.checker, claims),
         }
     print(json.dumps(result, indent=2))
 
