@@ -522,7 +522,13 @@ class ClaimChecker:
             conflicts.add("polarity")
         if overstates(text.text, evidence):
             conflicts.add("quantifier")
-        if missing and replaced(text.text, evidence, missing, self._same, setting=self._common):
+        specifics = len(text.names) + len(text.numbers)
+        anchored = len(missing) < specifics or specifics == 1  # the same fact, not another
+        if (
+            missing
+            and anchored
+            and replaced(text.text, evidence, missing, self._same, setting=self._common)
+        ):
             conflicts.add("replaced")
         return Support(
             span.soft, span.lexical, span.dense, agrees=not missing, conflicts=frozenset(conflicts)
