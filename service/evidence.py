@@ -229,11 +229,14 @@ class EvidenceScorer:
 
 
 def word_prefixes(text: str) -> frozenset[str]:
-    """The folded first letters (WORD_PREFIX_CHARS) of every word of `text`, a possessive
-    left out ("IPO’s": ipo)."""
-    return frozenset(
-        _POSSESSIVE.sub("", w)[:WORD_PREFIX_CHARS] for w in WORD_TOKEN.findall(fold(text))
-    )
+    """`word_prefix` of every word of `text`."""
+    return frozenset(word_prefix(w) for w in WORD_TOKEN.findall(text))
+
+
+def word_prefix(word: str) -> str:
+    """The folded first letters (WORD_PREFIX_CHARS) of a word, a possessive left out
+    ("IPO’s": ipo, "Britse": brit)."""
+    return _POSSESSIVE.sub("", fold(word))[:WORD_PREFIX_CHARS]
 
 
 def informativeness(word: str) -> float:

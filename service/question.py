@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 
 from wordfreq import zipf_frequency
 
-from index.analysis import fold, words
-from service.evidence import WORD_PREFIX_CHARS, WORD_TOKEN, informativeness
+from index.analysis import words
+from service.evidence import WORD_TOKEN, informativeness, word_prefix
 
 if TYPE_CHECKING:
     from service.evidence import EvidenceScorer
@@ -306,7 +306,7 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
             continue  # "volgens IOB": the report itself
         terms = scorer.text_terms(_POSSESSIVE.sub("", token))
         if any(0 < scorer.passage_share(t) <= ENTITY_MAX_SHARE for t in terms):
-            out[fold(_POSSESSIVE.sub("", token))[:WORD_PREFIX_CHARS]] = None
+            out[word_prefix(token)] = None
     return tuple(out)
 
 
@@ -394,6 +394,5 @@ def unknown_names(question: str, *, scorer: EvidenceScorer) -> tuple[str, ...]:
     return tuple(
         token
         for token in dict.fromkeys(tokens)
-        if token[0].isupper()
-        and fold(_POSSESSIVE.sub("", token))[:WORD_PREFIX_CHARS] not in scorer.word_prefixes
+        if token[0].isupper() and word_prefix(token) not in scorer.word_prefixes
     )
