@@ -40,9 +40,9 @@ def questions() -> list[dict[str, Any]]:
     return _load("questions.jsonl")
 
 
-# the gold claims, the dev claims and the held-out claim probe (eval/gold/README.md): every
-# claim check runs on all three
-CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl", "claim_probe.jsonl")
+# the gold claims, the dev claims and the two held-out claim probes (eval/gold/README.md):
+# every claim check runs on all four
+CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl", "claim_probe.jsonl", "claim_probe2.jsonl")
 DISTORTIONS = {"none", "number", "year", "actor", "overstated", "negated", "reversed"}
 DISTORTIONS |= {"added_detail", "unsupported"}
 
@@ -252,7 +252,7 @@ def test_claim_schema(claims: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "duplicate claim ids"
     for c in claims:
         assert set(c) >= {"id", "claim", "kind", "expected_verdict", "evidence", "sections"}, c
-        assert re.fullmatch(r"c\d{3}|d\d{2}|k\d{2}", c["id"]), c["id"]
+        assert re.fullmatch(r"c\d{3}|d\d{2}|k\d{2}|b\d{2}", c["id"]), c["id"]
         assert isinstance(c["claim"], str) and len(c["claim"]) >= 20, c["id"]
         assert c["kind"] in CLAIM_KINDS and c["expected_verdict"] in VERDICTS, c["id"]
         assert all(SECTION.match(s) for s in c["sections"]), c["id"]
@@ -430,3 +430,26 @@ def test_dev_claims_are_apart_and_mostly_distorted() -> None:
     assert 2 * len(distorted) >= len(dev)
     assert all((c["distortion"] == "none") == (c["expected_verdict"] == "supported") for c in dev)
     assert {c["distortion"] for c in dev} == DISTORTIONS
+
+
+def test_second_claim_probe_is_apart_and_mixed() -> None:
+    """The second claim probe (frozen 2026-12-03, never tuned on) shares no claim with the
+    other claim files, labels every claim with its distortion and holds the written mix."""
+    probe = _load("claim_probe2.jsonl")
+    assert all(re.fullmatch(r"b\d{2}", c["id"]) for c in probe)
+    others = [c for f in CLAIM_FILES if f != "claim_probe2.jsonl" for c in _load(f)]
+    seen = {normalize(c["claim"]) for c in others}
+    assert not [c["id"] for c in probe if normalize(c["claim"]) in seen]
+    assert len(probe) >= 45
+    assert {c["distortion"] for c in probe} == DISTORTIONS
+    verdict_of = {"none": "supported", "added_detail": "partial"}  # every other: not_found
+    for c in probe:
+        assert c["expected_verdict"] == verdict_of.get(c["distortion"], "not_found"), c["id"]
+        assert (c["distortion"] == "unsupported") == (c["kind"] == "unsupported"), c["id"]
+    verdicts = Counter(c["expected_verdict"] for c in probe)
+    assert verdicts["supported"] >= 16 and verdicts["partial"] >= 6 and verdicts["not_found"] >= 18
+    quotes = [c for c in probe if c["kind"] == "supported_quote"]
+    assert len([c for c in quotes if "\n" in c["claim"]]) >= 2  # pasted across line breaks
+    assert [c for c in quotes if "\n" not in c["claim"]]  # and rejoined
+    assert 5 <= sum(c["lang"] == "en" for c in probe) <= 8
+    assert {s.split(".")[0] for c in probe for s in c["sections"]} == {str(n) for n in range(9)}
