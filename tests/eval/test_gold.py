@@ -340,6 +340,9 @@ QUESTION_PROBES = {
     "constraint_probe.jsonl": ProbeSpec(r"p\d{2}", 15, 15, (4, 10), min_normalised=37),
     # Dutch questions on chapters 4-7, at least half in everyday words (paraphrase)
     "retrieval_probe.jsonl": ProbeSpec(r"r\d{2}", 44, 0, (0, 0)),
+    # the second retrieval probe: the whole report, Dutch and English, half the Dutch in
+    # everyday words (frozen 2026-12-03; never tuned on)
+    "retrieval_probe2.jsonl": ProbeSpec(r"s\d{2}", 52, 0, (10, 10)),
     # plausible near misses (the report's topics and actors) beside answerable questions
     "nearmiss_probe.jsonl": ProbeSpec(r"n\d{2}", 22, 22, (6, 20)),
     # issue 14's dev set for abstention (tuned on, unlike the frozen probes above)
@@ -399,6 +402,22 @@ def test_retrieval_probe_covers_chapters_4_to_7_in_everyday_words() -> None:
     assert all(kinds[k] >= 3 for k in ("fact", "why", "how", "list")), kinds
     chapters = Counter(q["sections"][0].split(".")[0] for q in items)  # where the evidence is
     assert set(chapters) == {"4", "5", "6", "7"} and min(chapters.values()) >= 10, chapters
+
+
+def test_retrieval_probe2_covers_the_whole_report(report: str) -> None:
+    """The second retrieval probe: every chapter, the body most, footnotes and tables too."""
+    items = _load("retrieval_probe2.jsonl")
+    assert all(q["kind"] != "unanswerable" for q in items)
+    dutch = [q for q in items if q["lang"] == "nl"]
+    assert len(dutch) >= 42, len(dutch)
+    kinds = Counter(q["kind"] for q in dutch)
+    assert 2 * kinds["paraphrase"] >= len(dutch), kinds
+    assert all(kinds[k] >= 3 for k in ("fact", "why", "how", "list", "summary")), kinds
+    chapters = Counter(q["sections"][0].split(".")[0] for q in items)  # where the evidence is
+    assert chapters["0"] >= 1 and all(chapters[str(n)] >= 3 for n in range(1, 9)), chapters
+    assert all(chapters[str(n)] >= 6 for n in range(4, 8)), chapters
+    footnotes = [q["id"] for q in items if any(_is_footnote(report, e) for e in q["evidence"])]
+    assert len(footnotes) >= 10, footnotes
 
 
 def test_nearmiss_probe_mixes_languages_and_kinds() -> None:
