@@ -51,11 +51,15 @@ _PART = re.compile(r"[,;:–]")  # the parts of a sentence a negation is taken t
 _NUMBER_WORDS = {
     "twee": "2", "drie": "3", "vier": "4", "vijf": "5", "zes": "6", "zeven": "7", "acht": "8",
     "negen": "9", "tien": "10", "elf": "11", "twaalf": "12", "dertien": "13", "veertien": "14",
-    "vijftien": "15", "twintig": "20", "dertig": "30", "veertig": "40", "vijftig": "50",
-    "honderd": "100", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "fourteen": "14", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
-    "hundred": "100",
+    "vijftien": "15", "zestien": "16", "zeventien": "17", "achttien": "18", "negentien": "19",
+    "twintig": "20", "dertig": "30", "veertig": "40", "vijftig": "50", "zestig": "60",
+    "zeventig": "70", "tachtig": "80", "negentig": "90", "honderd": "100", "duizend": "1000",
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
+    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
+    "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+    "thousand": "1000",
 }  # fmt: skip
 NEGATIONS = frozenset(
     {"niet", "geen", "nooit", "niets", "niemand", "nergens", "noch"}

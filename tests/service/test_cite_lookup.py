@@ -58,6 +58,8 @@ def test_numbers_are_digit_runs_and_number_words() -> None:
     assert numbers_of("128 interviews in 2021") == {"128", "2021"}
     assert numbers_of("drie Chinooks en vier Apaches") == {"3", "4"}
     assert numbers_of("four Apaches") == numbers_of("vier Apaches")
+    assert numbers_of("sinds de jaren negentig") == {"90"} == numbers_of("ninety years")
+    assert numbers_of("zeventien IPO's") == {"17"} == numbers_of("seventeen police officers")
     assert numbers_of("een brief over één zin") == set()  # articles, not counts
 
 
