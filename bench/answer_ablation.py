@@ -1,41 +1,65 @@
-"""Answer-side rule ablation with cross-validated ranking weights (issue 14).
+"""Answer-selection rule ablation with cross-validated ranking weights (issue 14).
 
-Every rule and score part of the answerer (service/answer.py, service/selection.py,
-service/evidence.py) is switched off one at a time by monkeypatching the module that looks
-it up, never by a flag in the service.
-For each variant it prints the evidence-in-answer rate of the answerable questions on
+Every rule and score part of the answer selection (service/selection.py, the evidence
+scorer in service/evidence.py that feeds it, the summary candidates in service/answer.py)
+is switched off one at a time by monkeypatching the module that looks it up, never by a
+flag in the service. For each variant it prints the evidence-in-answer rate of the
+answerable questions on
 
-- gold: eval/gold/questions.jsonl, the shipped weights;
-- gold-CV: the same questions, 5-fold cross-validated (folds fixed by --seed): on each
-  training part SIMILARITY_WEIGHT and ANSWER_TYPE_BONUS are picked from a small grid, and
-  the held-out fifth is answered with them;
-- constraint_probe and english_probe (eval/gold/, older probes the rules were not written
-  for; english_probe also shows its false-abstention rate).
+- gold: eval/gold/questions.jsonl, the shipped weights, and 5-fold cross-validated (the
+  ranking weights in GRID picked on four fifths of the answerable gold questions, the fifth
+  answered with them; folds fixed by --seed);
+- tune: the pooled tuning questions (gold + english_probe + nearmiss_dev and
+  constraint_probe answerables) in sample and 5-fold cross-validated the same way;
+- probe: the old frozen probes' answerables (retrieval_probe, nearmiss_probe), measured
+  only: nothing here is fitted on them, and they are read only to report;
+- chars: the mean length of the pooled tuning answers (characters of the answer text).
 
 An answer holds the evidence as in eval/runner.py: not abstained, and the answer text or a
-quote covers an evidence or `also` string. The frozen held-out probes (retrieval_probe,
-nearmiss_probe, claim_probe) are never read here.
+quote covers an evidence or `also` string. The *_probe2.jsonl files are never read.
+Retrieval does not depend on any selection rule, so each question's search runs once and is
+reused by every variant (`memoised_search`).
 
-    MINUSMA_INDEX_DIR=/tmp/h5idx HF_HUB_OFFLINE=1 .venv/bin/python bench/answer_ablation.py
+    MINUSMA_INDEX_DIR=var/index HF_HUB_OFFLINE=1 PYTHONPATH=. python bench/answer_ablation.py
 
-Result (e5 index, seed 0, ~3 min): shipped gold 0.796, gold-CV 0.775, constraint_probe
-0.600, english_probe 0.400 (false abstention 0.300). Each row below is worse on gold-CV
-or a probe except source-reference skipping and the term-overlap filter (neutral here).
-Removed after an earlier run of this table (no gain on gold, CV or either probe, or a
-loss): the sentence's own lexical coverage in the score, the summary bonus, the
-recommendations as candidates, the 25-character minimum, `leans_back`, the 3 passages x
-2 sentences cap, and the cosine >= 0.9 duplicate test.
+Result (e5 index of main 1c440fb, seed 0, ~3 min at load 7 on 2 cores; answerable questions:
+gold 142, english_probe 40, nearmiss_dev 35, constraint_probe 20; retrieval_probe 54,
+nearmiss_probe 26):
+
+| rule off | gold | gold CV | tune | tune CV | retrieval_probe | nearmiss_probe | chars |
+|---|---|---|---|---|---|---|---|
+| (shipped) | 0.817 | 0.796 | 0.734 | 0.713 | 0.741 | 0.808 | 643 |
+| similarity (normalised cosine) | 0.775 | 0.768 | 0.692 | 0.692 | 0.611 | 0.808 | 620 |
+| retrieval-rank prior | 0.704 | 0.683 | 0.658 | 0.650 | 0.667 | 0.846 | 675 |
+| passage coverage | 0.768 | 0.782 | 0.700 | 0.700 | 0.704 | 0.769 | 657 |
+| answer-type bonus | 0.775 | 0.754 | 0.705 | 0.692 | 0.704 | 0.731 | 639 |
+| reason words (why -> reason bonus) | 0.789 | 0.754 | 0.717 | 0.705 | 0.704 | 0.808 | 638 |
+| summary: conclusions candidates | 0.796 | 0.768 | 0.717 | 0.696 | 0.741 | 0.808 | 642 |
+| signpost penalty | 0.803 | 0.775 | 0.726 | 0.700 | 0.741 | 0.808 | 642 |
+| ':' announcement completion | 0.803 | 0.782 | 0.722 | 0.700 | 0.741 | 0.808 | 642 |
+| source-reference skipping | 0.810 | 0.810 | 0.726 | 0.709 | 0.741 | 0.808 | 641 |
+| question-sentence skipping | 0.803 | 0.775 | 0.722 | 0.700 | 0.722 | 0.808 | 640 |
+| lead's neighbour completion | 0.810 | 0.782 | 0.722 | 0.717 | 0.741 | 0.846 | 649 |
+| term-overlap duplicate filter | 0.817 | 0.796 | 0.734 | 0.713 | 0.741 | 0.808 | 643 |
+
+Every part helps gold 5-fold or the pooled 5-fold except the term-overlap duplicate filter
+(no answer changed anywhere: deleted after this run) and two near ties: source-reference
+skipping (gold 5-fold better without it, pooled 5-fold worse by one question, probes equal:
+kept, a bare citation is no answer) and the lead's neighbour completion (gold and gold 5-fold
+worse without it, pooled 5-fold and nearmiss_probe better by one question each).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import shutil
+import statistics
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,17 +73,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from eval.gold import DEFAULT_GOLD_DIR, GoldQuestion, load_gold  # noqa: E402
-from eval.metrics import abstention_scores  # noqa: E402
 from service import answer as A  # noqa: E402
 from service import evidence as E  # noqa: E402
 from service import selection as S  # noqa: E402
 from service.engine import build_engine  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
-PROBES = ("constraint_probe", "english_probe")  # never the frozen held-out probes
+TUNING = ("questions", "english_probe", "nearmiss_dev", "constraint_probe")
+PROBES = ("retrieval_probe", "nearmiss_probe")  # old frozen probes: measured, never fitted
 FOLDS = 5
-SIMILARITY_GRID = (0.0, 0.05, 0.1, 0.25, 0.5, 0.75)
-TYPE_GRID = (0.0, 0.1, 0.15, 0.2, 0.3)
+# The ranking weights cross-validation refits per fold: (module, attribute) -> values.
+GRID: dict[tuple[Any, str], tuple[float, ...]] = {
+    (S, "SIMILARITY_WEIGHT"): (0.0, 0.05, 0.1, 0.25, 0.5),
+    (S, "ANSWER_TYPE_BONUS"): (0.0, 0.1, 0.2, 0.3),
+}
 
 # name -> the module attributes it replaces: (module, attribute, value).
 Patch = tuple[Any, str, Any]
@@ -74,22 +101,22 @@ ABLATIONS: dict[str, list[Patch]] = {
     "signpost penalty": [(S, "SIGNPOST_PENALTY", 0.0)],
     "':' announcement completion": [(S, "announces", lambda _s: False)],
     "source-reference skipping": [(S, "is_source_reference", lambda _s: False)],
+    "question-sentence skipping": [(S, "can_answer", lambda _s: True)],
     "lead's neighbour completion": [(S, "_neighbours", lambda _top, _by: [])],
     "term-overlap duplicate filter": [(S, "MAX_TERM_OVERLAP", 1.01)],
 }
 
 
 @dataclass(frozen=True, slots=True)
-class Rates:
-    """One variant on one question file."""
+class Outcome:
+    """One question answered by one variant."""
 
-    evidence: float  # answerable questions whose answer holds the evidence
-    false_abstention: float
-    abstention_recall: float | None  # None when the file has no unanswerable question
+    holds: bool  # grounded, and the answer covers an evidence or `also` string
+    chars: int  # length of the answer text (0 when it abstained)
 
 
 @contextmanager
-def patched(patches: list[Patch]) -> Iterator[None]:
+def patched(patches: Sequence[Patch]) -> Iterator[None]:
     """The module attributes replaced for the duration of the block."""
     saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
     try:
@@ -101,77 +128,133 @@ def patched(patches: list[Patch]) -> Iterator[None]:
             setattr(module, name, value)
 
 
-def load_questions(name: str) -> list[GoldQuestion]:
-    """The questions of eval/gold/<name>.jsonl, read by eval's own loader."""
+def load_answerable(name: str) -> list[GoldQuestion]:
+    """The answerable questions of eval/gold/<name>.jsonl, read by eval's own loader."""
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(DEFAULT_GOLD_DIR / f"{name}.jsonl", Path(tmp) / "questions.jsonl")
         claims = (DEFAULT_GOLD_DIR / "claims.jsonl").read_text().splitlines()[0]
         (Path(tmp) / "claims.jsonl").write_text(claims + "\n")
-        return list(load_gold(Path(tmp)).questions)
+        return [q for q in load_gold(Path(tmp)).questions if q.answerable]
 
 
-def holds_evidence(question: GoldQuestion, answer: A.Answer) -> bool:
+def memoised_search(answerer: A.Answerer) -> None:
+    """Cache the answerer's index search per (query, k): retrieval is the slow part and no
+    selection rule changes it."""
+    answerer.index.search = functools.lru_cache(maxsize=None)(answerer.index.search)  # type: ignore[method-assign]
+
+
+def outcome(question: GoldQuestion, answer: A.Answer) -> Outcome:
     """eval/runner.py's test: grounded, and the answer or a quote covers a gold string."""
     text = " ".join([answer.answer, *(c.quote for c in answer.citations)])
-    return answer.grounded and question.relevant_set.found_in_answer(text)
+    holds = answer.grounded and question.relevant_set.found_in_answer(text)
+    return Outcome(holds, len(answer.answer) if answer.grounded else 0)
 
 
-def rates(answerer: A.Answerer, questions: list[GoldQuestion]) -> Rates:
-    """Answer every question (top_k 5, as the evaluation asks) and score the answers."""
-    answers = [answerer.answer(q.question, top_k=5) for q in questions]
-    answerable = [q.answerable for q in questions]
-    ok = [holds_evidence(q, a) for q, a in zip(questions, answers, strict=True) if q.answerable]
-    abst = abstention_scores([not a.grounded for a in answers], answerable)
-    recall = abst["recall"] if not all(answerable) else None
-    return Rates(float(np.mean(ok)), abst["false_rate"], recall)
+def answer_all(
+    answerer: A.Answerer, questions: Sequence[GoldQuestion], retrievals: Sequence[A.Retrieval]
+) -> list[Outcome]:
+    """Each question answered from its retrieval by the current selection rules."""
+    return [
+        outcome(q, answerer.extractive(q.question, r))
+        for q, r in zip(questions, retrievals, strict=True)
+    ]
 
 
-def cross_validated(answerer: A.Answerer, questions: list[GoldQuestion], *, seed: int) -> float:
-    """Held-out evidence rate with (SIMILARITY_WEIGHT, ANSWER_TYPE_BONUS) fitted per fold.
+def grid_points() -> list[list[Patch]]:
+    """Every combination of GRID's values, as patches; a weight switched off stays off."""
+    axes = [
+        [(module, name, v) for v in values] if getattr(module, name) else [(module, name, 0.0)]
+        for (module, name), values in GRID.items()
+    ]
+    return [list(point) for point in itertools.product(*axes)]
 
-    Retrieval does not depend on these two weights, so each question is retrieved once and
-    only the ranking and assembly rerun per grid point. Ties go to the first grid point.
+
+def cross_validated(outcomes: np.ndarray, *, seed: int) -> tuple[float, list[str]]:
+    """Held-out rate when each fold is answered with the grid point best on the others.
+
+    `outcomes` is (grid points, questions) of 0/1; ties go to the first grid point.
     """
-    answerable = [q for q in questions if q.answerable]
-    retrievals = [answerer.retrieve(q.question, top_k=5) for q in answerable]
-    types = TYPE_GRID if S.ANSWER_TYPE_BONUS else (0.0,)
-    sims = SIMILARITY_GRID if S.SIMILARITY_WEIGHT else (0.0,)
-    grid = list(itertools.product(sims, types))
-    outcome = np.zeros((len(grid), len(answerable)))
-    for g, (sim, bonus) in enumerate(grid):
-        with patched([(S, "SIMILARITY_WEIGHT", sim), (S, "ANSWER_TYPE_BONUS", bonus)]):
-            for i, (q, r) in enumerate(zip(answerable, retrievals, strict=True)):
-                outcome[g, i] = holds_evidence(q, answerer.extractive(q.question, r))
-    held_out = np.zeros(len(answerable))
-    picks: list[tuple[float, float]] = []
-    order = np.random.default_rng(seed).permutation(len(answerable))
+    n = outcomes.shape[1]
+    held_out = np.zeros(n)
+    picks = []
+    order = np.random.default_rng(seed).permutation(n)
     for test in np.array_split(order, FOLDS):
         train = np.setdiff1d(order, test)
-        best = int(np.argmax(outcome[:, train].mean(axis=1)))
-        held_out[test] = outcome[best, test]
-        picks.append(grid[best])
-    print(f"  fold picks (similarity, type bonus): {picks}", file=sys.stderr)
-    return float(held_out.mean())
+        best = int(np.argmax(outcomes[:, train].mean(axis=1)))
+        held_out[test] = outcomes[best, test]
+        picks.append(best)
+    return float(held_out.mean()), [str(p) for p in picks]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One variant's numbers."""
+
+    gold: float
+    gold_cv: float
+    tune: float
+    tune_cv: float
+    probes: tuple[float, ...]  # one rate per file of PROBES
+    chars: float
+
+
+def evaluate(
+    answerer: A.Answerer,
+    tuning: dict[str, list[GoldQuestion]],
+    probes: dict[str, list[GoldQuestion]],
+    *,
+    seed: int,
+) -> Row:
+    """The current variant's Row (see the module docstring)."""
+    pooled = [q for qs in tuning.values() for q in qs]
+    n_gold = len(tuning["questions"])
+    retrievals = [answerer.retrieve(q.question, top_k=5) for q in pooled]
+    shipped = answer_all(answerer, pooled, retrievals)
+    probe_rates = []
+    for qs in probes.values():
+        found = answer_all(answerer, qs, [answerer.retrieve(q.question, top_k=5) for q in qs])
+        probe_rates.append(float(np.mean([o.holds for o in found])))
+    grid = grid_points()
+    table = np.zeros((len(grid), len(pooled)))
+    for g, point in enumerate(grid):
+        with patched(point):
+            table[g] = [o.holds for o in answer_all(answerer, pooled, retrievals)]
+    gold_cv, _ = cross_validated(table[:, :n_gold], seed=seed)
+    tune_cv, picks = cross_validated(table, seed=seed)
+    print(f"  tune fold picks (grid point): {picks} of {len(grid)}", file=sys.stderr)
+    return Row(
+        gold=float(np.mean([o.holds for o in shipped[:n_gold]])),
+        gold_cv=gold_cv,
+        tune=float(np.mean([o.holds for o in shipped])),
+        tune_cv=tune_cv,
+        probes=tuple(probe_rates),
+        chars=statistics.fmean(o.chars for o in shipped if o.chars),
+    )
 
 
 def table(
-    answerer: A.Answerer, files: dict[str, list[GoldQuestion]], *, seed: int, only: str | None
+    answerer: A.Answerer,
+    tuning: dict[str, list[GoldQuestion]],
+    probes: dict[str, list[GoldQuestion]],
+    *,
+    seed: int,
+    only: str | None,
 ) -> Iterator[str]:
     """The markdown rows, one per variant."""
-    yield "| rule switched off | gold | gold-CV | constraint_probe | english_probe (false abst.) |"
-    yield "|---|---|---|---|---|"
+    sizes = {**{k: len(v) for k, v in tuning.items()}, **{k: len(v) for k, v in probes.items()}}
+    yield f"answerable questions: {sizes}"
+    names = " | ".join(probes)
+    yield f"| rule off | gold | gold CV | tune | tune CV | {names} | chars |"
+    yield "|---|---|---|---|---|" + "---|" * len(probes) + "---|"
     for name, patches in ABLATIONS.items():
         if only and only not in name and name != "(shipped)":
             continue
         with patched(patches):
-            gold = rates(answerer, files["questions"])
-            cv = cross_validated(answerer, files["questions"], seed=seed)
-            probe = {p: rates(answerer, files[p]) for p in PROBES}
-        english = probe["english_probe"]
+            r = evaluate(answerer, tuning, probes, seed=seed)
         yield (
-            f"| {name} | {gold.evidence:.3f} | {cv:.3f} | "
-            f"{probe['constraint_probe'].evidence:.3f} | "
-            f"{english.evidence:.3f} ({english.false_abstention:.3f}) |"
+            f"| {name} | {r.gold:.3f} | {r.gold_cv:.3f} | {r.tune:.3f} | {r.tune_cv:.3f} | "
+            + "".join(f"{p:.3f} | " for p in r.probes)
+            + f"{r.chars:.0f} |"
         )
 
 
@@ -181,13 +264,10 @@ def main() -> None:
     parser.add_argument("--only", help="run only the variants whose name contains this")
     args = parser.parse_args()
     answerer = build_engine(Settings()).answerer
-    files = {name: load_questions(name) for name in ("questions", *PROBES)}
-    shipped = rates(answerer, files["questions"])
-    print(
-        f"gold (shipped): evidence {shipped.evidence:.3f}, abstention recall "
-        f"{shipped.abstention_recall:.3f}, false abstention {shipped.false_abstention:.3f}"
-    )
-    for row in table(answerer, files, seed=args.seed, only=args.only):
+    memoised_search(answerer)
+    tuning = {name: load_answerable(name) for name in TUNING}
+    probes = {name: load_answerable(name) for name in PROBES}
+    for row in table(answerer, tuning, probes, seed=args.seed, only=args.only):
         print(row, flush=True)
 
 
