@@ -103,7 +103,6 @@ ABLATIONS: dict[str, list[Patch]] = {
     "source-reference skipping": [(S, "is_source_reference", lambda _s: False)],
     "question-sentence skipping": [(S, "can_answer", lambda _s: True)],
     "lead's neighbour completion": [(S, "_neighbours", lambda _top, _by: [])],
-    "term-overlap duplicate filter": [(S, "MAX_TERM_OVERLAP", 1.01)],
 }
 
 

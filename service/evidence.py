@@ -249,9 +249,3 @@ def informativeness(word: str) -> float:
         return 1.0
     zipf = max(zipf_frequency(word, "nl"), zipf_frequency(word, "en"))
     return min(max((COMMON_ZIPF - zipf) / ZIPF_SPAN, MIN_INFORMATIVENESS), 1.0)
-
-
-def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
-    """Overlap of two term sets (0 when both are empty)."""
-    union = a | b
-    return len(a & b) / len(union) if union else 0.0
