@@ -36,6 +36,7 @@ from service.selection import (
     is_conclusion,
     rank_for_question,
     select_sentences,
+    sentence_budget,
 )
 
 if TYPE_CHECKING:
@@ -308,7 +309,8 @@ class Answerer:
         def follow(s: ScoredSentence) -> ScoredSentence | None:
             return self.first_of_next_passage(s, retrieval)
 
-        return select_sentences(ranked, max_sentences=self.max_sentences, follow=follow)
+        budget = sentence_budget(ranked, base=self.max_sentences)
+        return select_sentences(ranked, max_sentences=budget, follow=follow)
 
     def candidates_for(self, question: str, retrieval: Retrieval) -> list[ScoredSentence]:
         """The sentences the answer is chosen from: the retrieved passages' and, for a

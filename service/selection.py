@@ -4,9 +4,11 @@ The candidate sentences (service/evidence.py scores) are ranked by their evidenc
 their cosine with the question (scaled over the question's candidates) and a bonus for
 sentences that hold what the question asks for (a reason, a count, a date, a name:
 service/coverage.py); a question that asks for the report's conclusions also draws on the
-chapters' conclusions sections, with signposts demoted. Then 1-4 distinct sentences that can
+chapters' conclusions sections, with signposts demoted. Then distinct sentences that can
 stand as an answer (no questions, no bare source references) are selected, the lead
-completed by its neighbour and any sentence by the one it announces, in reading order.
+completed by its neighbour and any sentence by the one it announces, in reading order: the
+base number (4), one more when further candidates score close to the lead
+(`sentence_budget`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ _SIGNPOST = re.compile(
 # their place in bench/answer_ablation.py (gold, 5-fold CV). A bonus for those conclusions
 # and the report's recommendations as candidates for a recommendation question made no
 # difference with e5 on gold or either probe, and went.
+# An answer takes its base number of sentences (Settings.answer_max_sentences, 4) and up to
+# EXTRA_SENTENCES more while further candidates rank within CLOSE_SCORE of the lead
+# (`sentence_budget`): measured in bench/answer_ablation.py against a fixed count.
+EXTRA_SENTENCES = 1
+CLOSE_SCORE = 0.2
 SUMMARY_CHAPTER_HITS = 3  # the chapters of this many top hits are summarised
 SIGNPOST_PENALTY = 0.3
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -183,6 +190,21 @@ def relative_similarity(scored: Sequence[ScoredSentence]) -> list[float]:
     dense = np.array([s.dense for s in scored])
     low, span = float(dense.min()), float(dense.max() - dense.min())
     return ((dense - low) / span).tolist() if span > 0 else [0.0] * len(scored)
+
+
+def sentence_budget(ranked: Sequence[ScoredSentence], *, base: int) -> int:
+    """How many sentences the answer takes: `base`, plus up to EXTRA_SENTENCES more when that
+    many candidates beyond `base` rank within CLOSE_SCORE of the best one.
+
+    When several candidates are nearly as good as the lead the question has no single
+    answering spot (a list, reasons spread over passages) and the answer draws on more of
+    them; a dominant lead keeps the answer at `base`.
+    """
+    if not ranked:
+        return base
+    lead = ranked[0].score
+    close = sum(s.score >= lead - CLOSE_SCORE for s in ranked)
+    return min(max(close, base), base + EXTRA_SENTENCES)
 
 
 def select_sentences(

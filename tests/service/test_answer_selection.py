@@ -3,6 +3,8 @@ an answer, distinct passages, context, verbatim quotes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from index.hybrid import HybridIndex
@@ -12,6 +14,8 @@ from service.evidence import EvidenceScorer, ScoredSentence
 from service.question import AnswerType, constraints_of
 from service.selection import (
     ANSWER_TYPE_BONUS,
+    CLOSE_SCORE,
+    EXTRA_SENTENCES,
     SIMILARITY_WEIGHT,
     announces,
     asks_why,
@@ -21,6 +25,7 @@ from service.selection import (
     rank_for_question,
     relative_similarity,
     select_sentences,
+    sentence_budget,
 )
 
 QUESTION = "Waarom was de inlichtingenbijdrage van Nederland aan MINUSMA beperkt nuttig?"
@@ -143,6 +148,24 @@ def test_the_lead_sentence_brings_its_neighbour(
     assert len(same) >= min(2, in_passage)
     if in_passage > 1:
         assert lead.position in same and same[1] - same[0] == 1
+
+
+def test_close_candidates_lengthen_the_answer_and_a_dominant_lead_does_not(
+    report_index: HybridIndex, scorer: EvidenceScorer
+) -> None:
+    scored = _scored(report_index, scorer, QUESTION)
+    constraints = constraints_of(QUESTION, scorer=scorer)
+    assert len(scored) > 4 + EXTRA_SENTENCES
+    lead, *rest = scored
+    dominant = [lead, *(replace(s, score=lead.score - 2 * CLOSE_SCORE) for s in rest)]
+    close = [lead, *(replace(s, score=lead.score - CLOSE_SCORE / 2) for s in rest)]
+    assert sentence_budget(dominant, base=4) == 4
+    assert sentence_budget(close, base=4) == 4 + EXTRA_SENTENCES
+    assert sentence_budget([], base=3) == 3
+    ranked = rank_for_question(QUESTION, scored, constraints=constraints)
+    assert 4 <= sentence_budget(ranked, base=4) <= 4 + EXTRA_SENTENCES
+    lengthened = select_sentences(close, max_sentences=sentence_budget(close, base=4))
+    assert len(lengthened) == 4 + EXTRA_SENTENCES
 
 
 def test_one_sentence_answers_stay_one_sentence(
