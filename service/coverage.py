@@ -214,27 +214,68 @@ def _asked(name: str, asked: frozenset[str]) -> bool:
     return any(t.lower() in asked for t in _TOKEN.findall(name))
 
 
+Terms = set[str] | frozenset[str]  # a sentence's analysed terms
+Check = Callable[[str, Terms, str, Constraints], bool]
+
+
+def _pinned_years(_sentence: str, _terms: Terms, passage: str, c: Constraints) -> bool:
+    """The passage mentions the years the question pins down."""
+    return all(year in passage for year in c.years)
+
+
+def _actor_named(_sentence: str, terms: Terms, _passage: str, c: Constraints) -> bool:
+    """A verdict's sentence names the actor asked about (a verdict by someone else does not
+    answer it)."""
+    return c.actor <= terms
+
+
+def _counted_named(_sentence: str, terms: Terms, _passage: str, c: Constraints) -> bool:
+    """A count's sentence names the thing counted."""
+    return not c.counted or not terms.isdisjoint(c.counted)
+
+
+def _name_on_subject(_sentence: str, terms: Terms, _passage: str, c: Constraints) -> bool:
+    """A name's sentence shares a term with the question (not a name in a sentence about
+    something else)."""
+    return c.answer_type is not AnswerType.NAME or not terms.isdisjoint(c.subject)
+
+
+def _office_named(_sentence: str, _terms: Terms, passage: str, c: Constraints) -> bool:
+    """The passage mentions the office asked about (a president's name does not answer a
+    question about a minister)."""
+    folded = fold(passage)
+    return all(role in folded for role in c.roles)
+
+
+def _typed_value(sentence: str, _terms: Terms, _passage: str, c: Constraints) -> bool:
+    """The sentence holds a value of the expected type that the question lacks."""
+    return has_value(sentence, c)
+
+
+# The checks a sentence (in its passage) must pass to answer a question; each one earns its
+# place in bench/abstention_ablation.py (switched off, threshold recalibrated, measured on
+# the frozen probes).
+CHECKS: dict[str, Check] = {
+    "pinned years in the passage": _pinned_years,
+    "verdict actor in the sentence": _actor_named,
+    "the counted thing in the sentence": _counted_named,
+    "a name's sentence on the question's subject": _name_on_subject,
+    "office named in the passage": _office_named,
+    "a value of the expected type": _typed_value,
+}
+
+
 def satisfies(
     sentence: str,
-    sentence_terms: set[str],
+    sentence_terms: Terms,
     passage_text: str,
     constraints: Constraints,
 ) -> bool:
     """Whether one sentence (in its passage) can answer a question with these constraints
-    (its passage's names: `fit`)."""
-    if not all(year in passage_text for year in constraints.years):
-        return False
-    if not constraints.actor <= sentence_terms:
-        return False  # a verdict by someone else
-    if constraints.counted and sentence_terms.isdisjoint(constraints.counted):
-        return False
-    if constraints.answer_type is AnswerType.NAME and sentence_terms.isdisjoint(
-        constraints.subject
-    ):
-        return False  # a name in a sentence about something else
-    if not all(role in fold(passage_text) for role in constraints.roles):
-        return False  # a president's name does not answer a question about a minister
-    return has_value(sentence, constraints)
+    (every check of CHECKS; its passage's names: `fit`)."""
+    return all(
+        check(sentence, sentence_terms, passage_text, constraints) for check in CHECKS.values()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +294,7 @@ class Support:
 
 def fit(
     sentence: str,
-    sentence_terms: set[str] | frozenset[str],
+    sentence_terms: Terms,
     passage_text: str,
     prefixes: frozenset[str],
     constraints: Constraints,
@@ -261,7 +302,7 @@ def fit(
     """How well one sentence in its passage meets the question's constraints: 0 when it
     lacks a value of the expected type (or the counted thing, a pinned year, the office),
     else ENTITY_FACTOR per name or number of the question its passage lacks."""
-    if not satisfies(sentence, set(sentence_terms), passage_text, constraints):
+    if not satisfies(sentence, sentence_terms, passage_text, constraints):
         return 0.0
     return ENTITY_FACTOR ** missing_names(constraints, prefixes)
 
