@@ -6,9 +6,7 @@ a sentence of the report meets them is service/coverage.py.
 - the expected answer type, from the question's leading question word or phrase ("hoeveel"
   / "how many" -> a count, a cost or budget -> an amount of money, "wanneer" / "when" /
   "op welke dag" / "in welke maand" -> a date at that granularity, "wie" / "who" / "hoe
-  heette" / "welke generaal" -> a name); a question about a role - "commandant",
-  "expert", or a compound ending in one such as "politiecommissaris" - wants a person's
-  name;
+  heette" / "welke generaal" -> a name);
 - for a count, the thing counted ("hoeveel burgers", past inflected adjectives: "hoeveel
   vrouwelijke Nederlandse agenten"); in an English question only the counted words the
   (Dutch) report uses at all;
@@ -18,9 +16,7 @@ a sentence of the report meets them is service/coverage.py.
   actor (unless the actor is the report itself);
 - the years the question pins down ("in 2015", not "sinds 2020" or "tussen 2014 en 2019");
 - the question's names and numbers (capitalised words, acronyms, numbers; those on at most
-  a tenth of the report's passages);
-- in a Dutch question, the capitalised names the report never uses (not even with the same
-  first four letters: "Somalië", "Libanon").
+  a tenth of the report's passages).
 
 Only generic Dutch and English question words, general word frequencies (wordfreq) and
 number and date patterns are used, nothing of one report."""
@@ -159,11 +155,8 @@ class Constraints:
     answer_type: AnswerType
     years: tuple[str, ...]  # years the answer's passage must mention
     counted: frozenset[str]  # analysed terms of the thing counted (count questions)
-    subject: frozenset[str]  # analysed terms of the question (years left out)
     asks_time: bool  # durations ("zes maanden") count as answers
     question_tokens: frozenset[str]  # lower-cased tokens: values the question already has
-    unknown_names: tuple[str, ...] = ()  # names of the question the report never uses
-    person: bool = False  # the question asks for a person (a role noun: "commandant")
     roles: tuple[str, ...] = ()  # offices the answer's passage must mention (Dutch questions)
     grain: str = ""  # a date question's granularity: "day", "month", "year" or "" (any)
     # the question's names and numbers (folded first letters, WORD_PREFIX_CHARS) that the
@@ -366,12 +359,9 @@ def constraints_of(question: str, *, scorer: EvidenceScorer, language: str = "nl
         answer_type=answer_type,
         years=years,
         counted=frozenset(counted),
-        subject=frozenset(scorer.text_terms(YEAR.sub(" ", question))),
         asks_time=not tokens.isdisjoint(TIME_WORDS),
         question_tokens=tokens,
-        person=answer_type is AnswerType.NAME and any(map(is_role, tokens)),
         roles=roles_of(question) if answer_type is AnswerType.NAME and language == "nl" else (),
-        unknown_names=unknown_names(question, scorer=scorer) if language == "nl" else (),
         grain=date_grain(question) if answer_type is AnswerType.DATE else "",
         entities=entities_of(question, scorer=scorer, language=language),
         actor=verdict_actor(question, scorer=scorer),
@@ -381,18 +371,3 @@ def constraints_of(question: str, *, scorer: EvidenceScorer, language: str = "nl
 def _general(word: str) -> bool:
     """A word as common as "mensen" or "people" has too many synonyms to require it."""
     return max(zipf_frequency(word, "nl"), zipf_frequency(word, "en")) >= GENERAL_WORD_ZIPF
-
-
-def unknown_names(question: str, *, scorer: EvidenceScorer) -> tuple[str, ...]:
-    """Capitalised words of the question (its first word aside) that the report never uses,
-    not even as a word sharing their first letters ("Britten" / "Britse").
-
-    Only for questions in the report's language: an English question names Germany where
-    the report says Duitsland.
-    """
-    tokens = _TOKEN.findall(question)[1:]
-    return tuple(
-        token
-        for token in dict.fromkeys(tokens)
-        if token[0].isupper() and word_prefix(token) not in scorer.word_prefixes
-    )

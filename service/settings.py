@@ -82,8 +82,8 @@ class Settings(BaseSettings):
     # this. The confidence is the match of the best sentence of the top 10 passages that
     # meets what the question asks for (service/coverage.py `support`: a value of the
     # expected type - count, amount, date at the asked granularity, name -, the actor of an
-    # asked verdict, a quarter per name or number of the question its passage lacks), 0 when
-    # a Dutch question names something the report never does. Calibrated by
+    # asked verdict, a quarter per name or number of the question its passage lacks), times
+    # the share of the question's words the report knows. Calibrated by
     # bench/calibrate_abstention.py on the tuning questions (eval/gold questions.jsonl,
     # constraint_probe, english_probe and nearmiss_dev: 237 answerable, 65 near misses; never
     # the frozen probes): the midpoint between the 7th and 8th lowest confidence of the

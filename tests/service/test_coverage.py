@@ -20,7 +20,6 @@ from service.question import (
     is_role,
     question_years,
     roles_of,
-    unknown_names,
     verdict_actor,
 )
 
@@ -124,7 +123,6 @@ def _constraints(answer_type: AnswerType, question: str, **fields: object) -> Co
         "answer_type": answer_type,
         "years": (),
         "counted": frozenset(),
-        "subject": frozenset(),
         "asks_time": False,
         "question_tokens": frozenset(question.lower().replace("?", "").split()),
     }
@@ -151,7 +149,7 @@ def test_a_value_must_be_of_the_expected_type_and_new_to_the_question() -> None:
     assert not coverage.has_value("Vanaf toen stuurde de Force Commander meer.", name)
 
 
-def test_a_sentence_must_meet_the_years_the_counted_thing_and_the_subject() -> None:
+def test_a_sentence_must_meet_the_years_and_the_counted_thing() -> None:
     count = _constraints(
         AnswerType.COUNT, "hoeveel drones in 2015", years=("2015",), counted=frozenset({"drone"})
     )
@@ -163,25 +161,12 @@ def test_a_sentence_must_meet_the_years_the_counted_thing_and_the_subject() -> N
     assert not coverage.satisfies(
         "De eenheid had 92 personen.", {"eenheid", "person"}, passage, count
     )  # a number of something else
-    name = _constraints(AnswerType.NAME, "wie leidde asifu", subject=frozenset({"asifu", "leid"}))
-    assert coverage.satisfies("Toen leidde Jan de Vries ASIFU.", {"leid", "asifu"}, "", name)
-    assert not coverage.satisfies(
-        "Toen schreef Jan de Vries een boek.", {"schreef", "boek"}, "", name
-    )
 
 
 def test_the_counted_thing_skips_a_run_of_inflected_adjectives() -> None:
     question = "Hoeveel vrouwelijke Nederlandse agenten waren er?"
     assert counted_words(question) == "agenten"
     assert counted_words("Hoeveel geld?") == "geld?"
-
-
-def test_a_personal_name_has_a_rare_surname_or_only_rare_words() -> None:
-    assert coverage.is_personal_name("Arjan Schuthof")
-    assert coverage.is_personal_name("Amadou Toumani Touré")  # "Touré" is known from the news
-    assert not coverage.is_personal_name("Kamp Castor")  # "kamp" is an ordinary word
-    assert not coverage.is_personal_name("Directie Operaties")
-    assert not coverage.is_personal_name("Force Commander")
 
 
 def test_roles_include_the_head_of_a_dutch_compound() -> None:
@@ -196,8 +181,6 @@ def test_a_person_must_be_named_where_the_asked_office_is() -> None:
     minister = _constraints(
         AnswerType.NAME,
         "welke minister tekende het akkoord",
-        subject=frozenset({"akkoord"}),
-        person=True,
         roles=("minister",),
     )
     sentence = "Het akkoord volgde op het vertrek van president Amadou Toumani Touré."
@@ -209,14 +192,6 @@ def test_a_person_must_be_named_where_the_asked_office_is() -> None:
 @pytest.fixture(scope="module")
 def scorer(report_index: HybridIndex) -> EvidenceScorer:
     return EvidenceScorer(report_index)
-
-
-def test_names_the_report_never_uses_are_reported(scorer: EvidenceScorer) -> None:
-    assert unknown_names("Wat deed Nederland in Somalië?", scorer=scorer) == ("Somalië",)
-    # the report writes "Britse": a shared first four letters counts as known
-    assert unknown_names("Wanneer kwamen de Britten in Gao?", scorer=scorer) == ()
-    constraints = constraints_of("What did Germany do?", scorer=scorer, language="en")
-    assert constraints.unknown_names == ()  # English names are not checked against Dutch text
 
 
 def test_english_counted_words_the_report_never_uses_are_not_required(
@@ -242,7 +217,7 @@ def test_support_is_the_best_fit_among_the_hits(
 ) -> None:
     found = _support("Hoeveel diepte-interviews werden er gehouden?", report_index, scorer)
     assert found.constraints.answer_type is AnswerType.COUNT
-    assert found.fitting > 0 and found.strength == 1.0 and found.factor == 1.0
+    assert found.fitting > 0 and found.strength == 1.0
     money = _support("Hoeveel euro kostte de inzet van de helikopters?", report_index, scorer)
     assert money.fitting == 0 and money.strength == 0.0
     # Barkhane is in the report, but no passage about it counts Dutch soldiers in it
@@ -297,8 +272,6 @@ def _ask(client: TestClient, question: str) -> dict[str, object]:
     [
         "Hoeveel euro kostte de inzet van de Chinook-helikopters?",  # money the report lacks
         "Hoeveel tolken had de SOLTG in 2016 in dienst?",  # a count it lacks
-        "Wie was de commandant van de SOLTG?",  # a name it lacks
-        "Welke lessen trekt IOB uit de Nederlandse bijdrage in Somalië?",  # another country
     ],
 )
 def test_the_app_abstains_when_no_sentence_can_answer(client: TestClient, question: str) -> None:
