@@ -11,7 +11,6 @@ is, service/question.py `constraints_of`):
   is a cardinal number that is not a year, a date, a chapter or table number, or - unless
   the question asks about time - a duration; a day asked within a month is a day of that
   month; a name that shares a word with the question is its subject, not its answer);
-- for a count, the sentence with the number names the thing counted;
 - for a Dutch question about an office, the passage mentions that office;
 - for a verdict, the sentence names the actor;
 - the passage mentions the years the question pins down;
@@ -21,8 +20,8 @@ is, service/question.py `constraints_of`):
 Each rule earns its place in bench/abstention_ablation.py: switched off, the threshold
 recalibrated, it must help on the frozen probes (a name's sentence sharing a term with the
 question, person names for role questions, a zero for names the report never uses, the
-known-word share and the short-sentence floor did not, and went). Only number, money and
-date patterns are used, nothing of one report."""
+short-sentence floor, and a count's sentence naming the thing counted did not, and went).
+Only number, money and date patterns are used, nothing of one report."""
 
 from __future__ import annotations
 
@@ -201,11 +200,6 @@ def _actor_named(_sentence: str, terms: Terms, _passage: str, c: Constraints) ->
     return c.actor <= terms
 
 
-def _counted_named(_sentence: str, terms: Terms, _passage: str, c: Constraints) -> bool:
-    """A count's sentence names the thing counted."""
-    return not c.counted or not terms.isdisjoint(c.counted)
-
-
 def _office_named(_sentence: str, _terms: Terms, passage: str, c: Constraints) -> bool:
     """The passage mentions the office asked about (a president's name does not answer a
     question about a minister)."""
@@ -224,7 +218,6 @@ def _typed_value(sentence: str, _terms: Terms, _passage: str, c: Constraints) ->
 CHECKS: dict[str, Check] = {
     "pinned years in the passage": _pinned_years,
     "verdict actor in the sentence": _actor_named,
-    "the counted thing in the sentence": _counted_named,
     "office named in the passage": _office_named,
     "a value of the expected type": _typed_value,
 }
@@ -260,7 +253,7 @@ def fit(
     constraints: Constraints,
 ) -> float:
     """How well one sentence in its passage meets the question's constraints: 0 when it
-    lacks a value of the expected type (or the counted thing, a pinned year, the office),
+    lacks a value of the expected type (or a pinned year, the office, the verdict's actor),
     else ENTITY_FACTOR per name or number of the question its passage lacks."""
     if not satisfies(sentence, sentence_terms, passage_text, constraints):
         return 0.0

@@ -7,11 +7,7 @@ a sentence of the report meets them is service/coverage.py.
   / "how many" -> a count, a cost or budget -> an amount of money, "wanneer" / "when" /
   "op welke dag" / "in welke maand" -> a date at that granularity, "wie" / "who" / "hoe
   heette" / "welke generaal" -> a name);
-- for a count, the thing counted ("hoeveel burgers", past inflected adjectives: "hoeveel
-  vrouwelijke Nederlandse agenten"); in an English question only the counted words the
-  (Dutch) report uses at all;
-- for a name, the question's terms; in a Dutch question about an office ("welke
-  minister"), that office;
+- for a name, in a Dutch question about an office ("welke minister"), that office;
 - for a verdict ("Wat vond de Malinese regering van ...", "What did X conclude"), the
   actor (unless the actor is the report itself);
 - the years the question pins down ("in 2015", not "sinds 2020" or "tussen 2014 en 2019");
@@ -28,8 +24,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
-
-from wordfreq import zipf_frequency
 
 from index.analysis import words
 from service.evidence import WORD_TOKEN, informativeness, word_prefix
@@ -134,11 +128,9 @@ _PINNING_WORDS = _words("in op van per during of")
 # A name or number of the question constrains the answer's passage only when the report
 # uses it in at most this share of its passages ("Kidal", "Barkhane"; not "MINUSMA").
 ENTITY_MAX_SHARE = 0.1
-GENERAL_WORD_ZIPF = 6.0  # "mensen" 6.2, "people" 6.3; "personen" 5.1, "burgers" 4.8
 _POSSESSIVE = re.compile(r"['’]s?$")
 RANGE_LOOKBACK = 3  # "tot eind april 2022": the range word may stand a few words back
 
-_COUNTED = re.compile(r"\b(hoeveel|how\s+many)((?:\s+\S+){1,3})", re.IGNORECASE)
 _TOKEN = WORD_TOKEN
 YEAR = re.compile(r"1[89]\d\d|20\d\d")
 _YEAR_RANGE = re.compile(
@@ -154,7 +146,6 @@ class Constraints:
 
     answer_type: AnswerType
     years: tuple[str, ...]  # years the answer's passage must mention
-    counted: frozenset[str]  # analysed terms of the thing counted (count questions)
     asks_time: bool  # durations ("zes maanden") count as answers
     question_tokens: frozenset[str]  # lower-cased tokens: values the question already has
     roles: tuple[str, ...] = ()  # offices the answer's passage must mention (Dutch questions)
@@ -326,39 +317,14 @@ def _bounds_period(before: Sequence[str]) -> bool:
     return False
 
 
-def counted_words(question: str) -> str:
-    """The thing the question counts: the first word after "hoeveel" that is not an
-    inflected Dutch adjective ("hoeveel vrouwelijke Nederlandse agenten" -> "agenten");
-    after "how many", the next two words ("how many Dutch soldiers")."""
-    match = _COUNTED.search(question)
-    if match is None:
-        return ""
-    opener, rest = match.groups()
-    following = rest.split()
-    if opener.lower().startswith("how"):
-        return " ".join(following[:2])
-    for word in following[:-1]:
-        if not word.lower().endswith("e"):
-            return word
-    return following[-1]
-
-
 def constraints_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") -> Constraints:
     """What `question` (in `language`, "nl" or "en") requires of an answering sentence."""
     answer_type = expected_type(question)
     tokens = frozenset(t.lower() for t in _TOKEN.findall(question))
-    counted_text = counted_words(question) if answer_type is AnswerType.COUNT else ""
-    counted_tokens = [t.lower() for t in _TOKEN.findall(counted_text)]
-    if not TIME_WORDS.isdisjoint(counted_tokens) or all(map(_general, counted_tokens)):
-        counted_text = ""  # "binnen hoeveel tijd", "hoeveel mensen": no one word to look for
-    counted = scorer.text_terms(counted_text)
-    if language != "nl":  # the report is Dutch: an English word it never uses names nothing
-        counted -= scorer.query_terms(counted_text).unknown
     years = question_years(question) if answer_type is not AnswerType.ANY else ()
     return Constraints(
         answer_type=answer_type,
         years=years,
-        counted=frozenset(counted),
         asks_time=not tokens.isdisjoint(TIME_WORDS),
         question_tokens=tokens,
         roles=roles_of(question) if answer_type is AnswerType.NAME and language == "nl" else (),
@@ -366,8 +332,3 @@ def constraints_of(question: str, *, scorer: EvidenceScorer, language: str = "nl
         entities=entities_of(question, scorer=scorer, language=language),
         actor=verdict_actor(question, scorer=scorer),
     )
-
-
-def _general(word: str) -> bool:
-    """A word as common as "mensen" or "people" has too many synonyms to require it."""
-    return max(zipf_frequency(word, "nl"), zipf_frequency(word, "en")) >= GENERAL_WORD_ZIPF
