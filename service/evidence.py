@@ -135,8 +135,10 @@ class EvidenceScorer:
         self._covariance = np.atleast_2d(np.cov(matrix.T, bias=True)).astype(np.float32)
         # the report's recommendations (answers to and support for claims about them)
         self.recommendations = [p for p in index.passages if p.kind is PassageKind.RECOMMENDATION]
-        # the first letters of every word of each passage, folded ("brit" for Britse)
+        # the first letters of every word of each passage and of the report, folded ("brit"
+        # for Britse)
         self._passage_prefixes = {p.passage_id: word_prefixes(p.text) for p in index.passages}
+        self.word_prefixes = frozenset().union(*self._passage_prefixes.values())
 
     def query_terms(self, text: str) -> QueryTerms:
         """The analysed terms of `text`, weighted by idf in the report times how informative

@@ -12,7 +12,8 @@ a sentence of the report meets them is service/coverage.py.
   actor (unless the actor is the report itself);
 - the years the question pins down ("in 2015", not "sinds 2020" or "tussen 2014 en 2019");
 - the question's names and numbers (capitalised words, acronyms, numbers; those on at most
-  a tenth of the report's passages).
+  a tenth of the report's passages, or, in a Dutch question, never) and the words of the
+  thing it counts, qualifiers included ("hoeveel vrouwelijke civiele experts").
 
 Only generic Dutch and English question words, general word frequencies (wordfreq) and
 number and date patterns are used, nothing of one report."""
@@ -24,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from wordfreq import zipf_frequency
 
 from index.analysis import words
 from service.evidence import WORD_TOKEN, informativeness, word_prefix
@@ -128,8 +131,10 @@ _PINNING_WORDS = _words("in op van per during of")
 # A name or number of the question constrains the answer's passage only when the report
 # uses it in at most this share of its passages ("Kidal", "Barkhane"; not "MINUSMA").
 ENTITY_MAX_SHARE = 0.1
+GENERAL_WORD_ZIPF = 6.0  # "mensen" 6.2, "people" 6.3; "personen" 5.1, "burgers" 4.8
 _POSSESSIVE = re.compile(r"['’]s?$")
 RANGE_LOOKBACK = 3  # "tot eind april 2022": the range word may stand a few words back
+_COUNTED = re.compile(r"\b(hoeveel|how\s+many)((?:\s+[^\W\d_]+){1,3})", re.IGNORECASE)
 
 _TOKEN = WORD_TOKEN
 YEAR = re.compile(r"1[89]\d\d|20\d\d")
@@ -150,8 +155,9 @@ class Constraints:
     question_tokens: frozenset[str]  # lower-cased tokens: values the question already has
     roles: tuple[str, ...] = ()  # offices the answer's passage must mention (Dutch questions)
     grain: str = ""  # a date question's granularity: "day", "month", "year" or "" (any)
-    # the question's names and numbers (folded first letters, WORD_PREFIX_CHARS) that the
-    # answer's passage must hold: the mission, unit, place or actor asked about
+    # the question's names and numbers and the words of the thing it counts (folded first
+    # letters, WORD_PREFIX_CHARS) that the answer's passage must hold: the mission, unit,
+    # place or actor asked about, "vrouwelijke" agents
     entities: tuple[str, ...] = ()
     # a verdict question ("Wat vond de Malinese regering van ...", "What did the Board
     # conclude"): analysed terms of the actor whose verdict is asked, which the answering
@@ -273,8 +279,9 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
     first, in an English one its acronyms (its other capitalised words are English names:
     "Germany"), and numbers; each kept only when the report uses it in at most
     ENTITY_MAX_SHARE of its passages (not "MINUSMA"), since a word on every page tells no
-    passage apart; the years it pins down ("in 2030", not "sinds 2020") always. What a
-    passage must name to be about the same thing."""
+    passage apart, or, in a Dutch question, never (no passage names "Haïti"); the years it
+    pins down ("in 2030", not "sinds 2020") always; and the words of the thing it counts
+    (`counted_words`). What a passage must name to be about the same thing."""
     tokens = _TOKEN.findall(question)[1:]
     pinned = question_years(question)
     out: dict[str, None] = {}
@@ -288,10 +295,43 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
             continue
         if token.lower() in _SELF:
             continue  # "volgens IOB": the report itself
-        terms = scorer.text_terms(_POSSESSIVE.sub("", token))
-        if any(0 < scorer.passage_share(t) <= ENTITY_MAX_SHARE for t in terms):
+        shares = [scorer.passage_share(t) for t in scorer.text_terms(_POSSESSIVE.sub("", token))]
+        if any(0 < share <= ENTITY_MAX_SHARE for share in shares) or (
+            language == "nl" and never_used(shares)
+        ):
             out[word_prefix(token)] = None
+    for word in counted_words(question):
+        if language == "nl" or word_prefix(word) in scorer.word_prefixes:
+            out[word_prefix(word)] = None  # an English word the report never uses names nothing
     return tuple(out)
+
+
+def never_used(shares: Sequence[float]) -> bool:
+    """Whether a word's analysed terms (their passage shares) are on none of the report's
+    passages: a Dutch question's name the report never uses is missing from every one."""
+    return bool(shares) and not any(shares)
+
+
+def counted_words(question: str) -> tuple[str, ...]:
+    """The words of the thing the question counts: after "hoeveel", up to the first that
+    is not an inflected Dutch adjective ("hoeveel vrouwelijke civiele experts"), after "how
+    many" the next two ("how many Dutch soldiers"); units of time and words as common as
+    "mensen" or "people" left out (too many synonyms to require them)."""
+    match = _COUNTED.search(question)
+    if match is None:
+        return ()
+    opener, rest = match.groups()
+    following = rest.split()
+    if opener.lower().startswith("how"):
+        phrase = following[:2]
+    else:  # the adjectives, then the noun
+        nouns = [i for i, word in enumerate(following) if not word.lower().endswith("e")]
+        phrase = following[: nouns[0] + 1] if nouns else following
+    return tuple(w for w in phrase if w.lower() not in TIME_WORDS and not _general(w.lower()))
+
+
+def _general(word: str) -> bool:
+    return max(zipf_frequency(word, "nl"), zipf_frequency(word, "en")) >= GENERAL_WORD_ZIPF
 
 
 def question_years(question: str) -> tuple[str, ...]:
