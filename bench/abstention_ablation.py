@@ -96,7 +96,6 @@ ABLATIONS: dict[str, list[Patch]] = {
     "date granularity": [(Q, "date_grain", lambda _q: "")],
     "x0.25 per missing name/number": [(C, "ENTITY_FACTOR", 1.0)],
     "the counted thing's words as names": [(Q, "counted_words", lambda _q: ())],
-    "names the report never uses as names": [(Q, "never_used", lambda _shares: False)],
     "x known-word share": [(E.QueryTerms, "known_share", property(lambda _self: 1.0))],
 }
 

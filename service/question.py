@@ -12,8 +12,8 @@ a sentence of the report meets them is service/coverage.py.
   actor (unless the actor is the report itself);
 - the years the question pins down ("in 2015", not "sinds 2020" or "tussen 2014 en 2019");
 - the question's names and numbers (capitalised words, acronyms, numbers; those on at most
-  a tenth of the report's passages, or, in a Dutch question, never) and the words of the
-  thing it counts, qualifiers included ("hoeveel vrouwelijke civiele experts").
+  a tenth of the report's passages) and the words of the thing it counts, qualifiers
+  included ("hoeveel vrouwelijke civiele experts").
 
 Only generic Dutch and English question words, general word frequencies (wordfreq) and
 number and date patterns are used, nothing of one report."""
@@ -135,7 +135,6 @@ GENERAL_WORD_ZIPF = 6.0  # "mensen" 6.2, "people" 6.3; "personen" 5.1, "burgers"
 _POSSESSIVE = re.compile(r"['’]s?$")
 RANGE_LOOKBACK = 3  # "tot eind april 2022": the range word may stand a few words back
 _COUNTED = re.compile(r"\b(hoeveel|how\s+many)((?:\s+[^\W\d_]+){1,3})", re.IGNORECASE)
-
 _TOKEN = WORD_TOKEN
 YEAR = re.compile(r"1[89]\d\d|20\d\d")
 _YEAR_RANGE = re.compile(
@@ -279,9 +278,9 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
     first, in an English one its acronyms (its other capitalised words are English names:
     "Germany"), and numbers; each kept only when the report uses it in at most
     ENTITY_MAX_SHARE of its passages (not "MINUSMA"), since a word on every page tells no
-    passage apart, or, in a Dutch question, never (no passage names "Haïti"); the years it
-    pins down ("in 2030", not "sinds 2020") always; and the words of the thing it counts
-    (`counted_words`). What a passage must name to be about the same thing."""
+    passage apart; the years it pins down ("in 2030", not "sinds 2020") always; and the
+    words of the thing it counts (`counted_words`). What a passage must name to be about
+    the same thing."""
     tokens = _TOKEN.findall(question)[1:]
     pinned = question_years(question)
     out: dict[str, None] = {}
@@ -295,21 +294,13 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
             continue
         if token.lower() in _SELF:
             continue  # "volgens IOB": the report itself
-        shares = [scorer.passage_share(t) for t in scorer.text_terms(_POSSESSIVE.sub("", token))]
-        if any(0 < share <= ENTITY_MAX_SHARE for share in shares) or (
-            language == "nl" and never_used(shares)
-        ):
+        terms = scorer.text_terms(_POSSESSIVE.sub("", token))
+        if any(0 < scorer.passage_share(t) <= ENTITY_MAX_SHARE for t in terms):
             out[word_prefix(token)] = None
     for word in counted_words(question):
         if language == "nl" or word_prefix(word) in scorer.word_prefixes:
             out[word_prefix(word)] = None  # an English word the report never uses names nothing
     return tuple(out)
-
-
-def never_used(shares: Sequence[float]) -> bool:
-    """Whether a word's analysed terms (their passage shares) are on none of the report's
-    passages: a Dutch question's name the report never uses is missing from every one."""
-    return bool(shares) and not any(shares)
 
 
 def counted_words(question: str) -> tuple[str, ...]:
@@ -331,6 +322,7 @@ def counted_words(question: str) -> tuple[str, ...]:
 
 
 def _general(word: str) -> bool:
+    """A word as common as "mensen" or "people" has too many synonyms to require it."""
     return max(zipf_frequency(word, "nl"), zipf_frequency(word, "en")) >= GENERAL_WORD_ZIPF
 
 
