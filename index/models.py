@@ -9,9 +9,9 @@ from typing import Any, Literal
 from ingest.models import Passage
 
 SearchMode = Literal["hybrid", "bm25", "dense"]
-# 2: character n-gram BM25 field and fusion weights; 3: title+text passage vectors;
-# 4: title+context+text passage vectors (index/context.py)
-FORMAT_VERSION = 4
+FORMAT_VERSION = (
+    3  # 2: character n-gram BM25 field and fusion weights; 3: title+text passage vectors
+)
 
 
 @dataclass(frozen=True, slots=True)
