@@ -46,8 +46,6 @@ logger = logging.getLogger("minusma_qa.answer")
 Language = Literal["nl", "en"]
 Mode = Literal["extractive", "generative"]
 
-MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) do not count for confidence
-
 
 def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -228,9 +226,7 @@ class Answerer:
         for (service/coverage.py `support`: a value of the expected answer type, the verdict's
         actor, the question's names and numbers in its passage), scaled by the share of the
         question's informative words the report uses at all (a question about apple pie or
-        Uruzgan leans on words it never mentions), and zero when a Dutch question names
-        something the report never does. Sentences shorter than MIN_SENTENCE_CHARS
-        (headings, list stubs) do not count.
+        Uruzgan leans on words it never mentions).
         """
         content_terms = len(self.scorer.query_terms(question).weights)
         query = retrieval_query(question, history, content_terms=content_terms)
@@ -246,17 +242,17 @@ class Answerer:
         means, spreads = self.scorer.cosine_scale(vector)
         mean, spread = float(means[0]), float(spreads[0])
 
-        def strength(s: ScoredSentence) -> float:
-            if len(s.sentence.text) < MIN_SENTENCE_CHARS:
-                return 0.0
-            return sentence_confidence(s, mean=mean, spread=spread)
-
-        supported = coverage.support(constraints, pool, strength=strength, scorer=self.scorer)
+        supported = coverage.support(
+            constraints,
+            pool,
+            strength=lambda s: sentence_confidence(s, mean=mean, spread=spread),
+            scorer=self.scorer,
+        )
         # Which of the question's words the report knows: an English word counts when the
         # dictionary gives it a Dutch word of the report, whether or not search translated.
         glossed = self.index.gloss(query)
         known = terms if glossed == searched else self.scorer.query_terms(glossed)
-        confidence = supported.strength * known.known_share * supported.factor
+        confidence = supported.strength * known.known_share
         return Retrieval(query, hits[:top_k], vector, terms, scored, confidence, constraints)
 
     def answer(

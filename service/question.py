@@ -6,21 +6,14 @@ a sentence of the report meets them is service/coverage.py.
 - the expected answer type, from the question's leading question word or phrase ("hoeveel"
   / "how many" -> a count, a cost or budget -> an amount of money, "wanneer" / "when" /
   "op welke dag" / "in welke maand" -> a date at that granularity, "wie" / "who" / "hoe
-  heette" / "welke generaal" -> a name); a question about a role - "commandant",
-  "expert", or a compound ending in one such as "politiecommissaris" - wants a person's
-  name;
-- for a count, the thing counted ("hoeveel burgers", past inflected adjectives: "hoeveel
-  vrouwelijke Nederlandse agenten"); in an English question only the counted words the
-  (Dutch) report uses at all;
-- for a name, the question's terms; in a Dutch question about an office ("welke
-  minister"), that office;
+  heette" / "welke generaal" -> a name);
+- for a name, in a Dutch question about an office ("welke minister"), that office;
 - for a verdict ("Wat vond de Malinese regering van ...", "What did X conclude"), the
   actor (unless the actor is the report itself);
 - the years the question pins down ("in 2015", not "sinds 2020" or "tussen 2014 en 2019");
 - the question's names and numbers (capitalised words, acronyms, numbers; those on at most
-  a tenth of the report's passages);
-- in a Dutch question, the capitalised names the report never uses (not even with the same
-  first four letters: "Somalië", "Libanon").
+  a tenth of the report's passages) and the words of the thing it counts, qualifiers
+  included ("hoeveel vrouwelijke civiele experts").
 
 Only generic Dutch and English question words, general word frequencies (wordfreq) and
 number and date patterns are used, nothing of one report."""
@@ -141,8 +134,7 @@ ENTITY_MAX_SHARE = 0.1
 GENERAL_WORD_ZIPF = 6.0  # "mensen" 6.2, "people" 6.3; "personen" 5.1, "burgers" 4.8
 _POSSESSIVE = re.compile(r"['’]s?$")
 RANGE_LOOKBACK = 3  # "tot eind april 2022": the range word may stand a few words back
-
-_COUNTED = re.compile(r"\b(hoeveel|how\s+many)((?:\s+\S+){1,3})", re.IGNORECASE)
+_COUNTED = re.compile(r"\b(hoeveel|how\s+many)((?:\s+[^\W\d_]+){1,3})", re.IGNORECASE)
 _TOKEN = WORD_TOKEN
 YEAR = re.compile(r"1[89]\d\d|20\d\d")
 _YEAR_RANGE = re.compile(
@@ -158,16 +150,13 @@ class Constraints:
 
     answer_type: AnswerType
     years: tuple[str, ...]  # years the answer's passage must mention
-    counted: frozenset[str]  # analysed terms of the thing counted (count questions)
-    subject: frozenset[str]  # analysed terms of the question (years left out)
     asks_time: bool  # durations ("zes maanden") count as answers
     question_tokens: frozenset[str]  # lower-cased tokens: values the question already has
-    unknown_names: tuple[str, ...] = ()  # names of the question the report never uses
-    person: bool = False  # the question asks for a person (a role noun: "commandant")
     roles: tuple[str, ...] = ()  # offices the answer's passage must mention (Dutch questions)
     grain: str = ""  # a date question's granularity: "day", "month", "year" or "" (any)
-    # the question's names and numbers (folded first letters, WORD_PREFIX_CHARS) that the
-    # answer's passage must hold: the mission, unit, place or actor asked about
+    # the question's names and numbers and the words of the thing it counts (folded first
+    # letters, WORD_PREFIX_CHARS) that the answer's passage must hold: the mission, unit,
+    # place or actor asked about, "vrouwelijke" agents
     entities: tuple[str, ...] = ()
     # a verdict question ("Wat vond de Malinese regering van ...", "What did the Board
     # conclude"): analysed terms of the actor whose verdict is asked, which the answering
@@ -289,8 +278,9 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
     first, in an English one its acronyms (its other capitalised words are English names:
     "Germany"), and numbers; each kept only when the report uses it in at most
     ENTITY_MAX_SHARE of its passages (not "MINUSMA"), since a word on every page tells no
-    passage apart; the years it pins down ("in 2030", not "sinds 2020") always. What a
-    passage must name to be about the same thing."""
+    passage apart; the years it pins down ("in 2030", not "sinds 2020") always; and the
+    words of the thing it counts (`counted_words`). What a passage must name to be about
+    the same thing."""
     tokens = _TOKEN.findall(question)[1:]
     pinned = question_years(question)
     out: dict[str, None] = {}
@@ -307,7 +297,33 @@ def entities_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") 
         terms = scorer.text_terms(_POSSESSIVE.sub("", token))
         if any(0 < scorer.passage_share(t) <= ENTITY_MAX_SHARE for t in terms):
             out[word_prefix(token)] = None
+    for word in counted_words(question):
+        if language == "nl" or word_prefix(word) in scorer.word_prefixes:
+            out[word_prefix(word)] = None  # an English word the report never uses names nothing
     return tuple(out)
+
+
+def counted_words(question: str) -> tuple[str, ...]:
+    """The words of the thing the question counts: after "hoeveel", up to the first that
+    is not an inflected Dutch adjective ("hoeveel vrouwelijke civiele experts"), after "how
+    many" the next two ("how many Dutch soldiers"); units of time and words as common as
+    "mensen" or "people" left out (too many synonyms to require them)."""
+    match = _COUNTED.search(question)
+    if match is None:
+        return ()
+    opener, rest = match.groups()
+    following = rest.split()
+    if opener.lower().startswith("how"):
+        phrase = following[:2]
+    else:  # the adjectives, then the noun
+        nouns = [i for i, word in enumerate(following) if not word.lower().endswith("e")]
+        phrase = following[: nouns[0] + 1] if nouns else following
+    return tuple(w for w in phrase if w.lower() not in TIME_WORDS and not _general(w.lower()))
+
+
+def _general(word: str) -> bool:
+    """A word as common as "mensen" or "people" has too many synonyms to require it."""
+    return max(zipf_frequency(word, "nl"), zipf_frequency(word, "en")) >= GENERAL_WORD_ZIPF
 
 
 def question_years(question: str) -> tuple[str, ...]:
@@ -333,66 +349,18 @@ def _bounds_period(before: Sequence[str]) -> bool:
     return False
 
 
-def counted_words(question: str) -> str:
-    """The thing the question counts: the first word after "hoeveel" that is not an
-    inflected Dutch adjective ("hoeveel vrouwelijke Nederlandse agenten" -> "agenten");
-    after "how many", the next two words ("how many Dutch soldiers")."""
-    match = _COUNTED.search(question)
-    if match is None:
-        return ""
-    opener, rest = match.groups()
-    following = rest.split()
-    if opener.lower().startswith("how"):
-        return " ".join(following[:2])
-    for word in following[:-1]:
-        if not word.lower().endswith("e"):
-            return word
-    return following[-1]
-
-
 def constraints_of(question: str, *, scorer: EvidenceScorer, language: str = "nl") -> Constraints:
     """What `question` (in `language`, "nl" or "en") requires of an answering sentence."""
     answer_type = expected_type(question)
     tokens = frozenset(t.lower() for t in _TOKEN.findall(question))
-    counted_text = counted_words(question) if answer_type is AnswerType.COUNT else ""
-    counted_tokens = [t.lower() for t in _TOKEN.findall(counted_text)]
-    if not TIME_WORDS.isdisjoint(counted_tokens) or all(map(_general, counted_tokens)):
-        counted_text = ""  # "binnen hoeveel tijd", "hoeveel mensen": no one word to look for
-    counted = scorer.text_terms(counted_text)
-    if language != "nl":  # the report is Dutch: an English word it never uses names nothing
-        counted -= scorer.query_terms(counted_text).unknown
     years = question_years(question) if answer_type is not AnswerType.ANY else ()
     return Constraints(
         answer_type=answer_type,
         years=years,
-        counted=frozenset(counted),
-        subject=frozenset(scorer.text_terms(YEAR.sub(" ", question))),
         asks_time=not tokens.isdisjoint(TIME_WORDS),
         question_tokens=tokens,
-        person=answer_type is AnswerType.NAME and any(map(is_role, tokens)),
         roles=roles_of(question) if answer_type is AnswerType.NAME and language == "nl" else (),
-        unknown_names=unknown_names(question, scorer=scorer) if language == "nl" else (),
         grain=date_grain(question) if answer_type is AnswerType.DATE else "",
         entities=entities_of(question, scorer=scorer, language=language),
         actor=verdict_actor(question, scorer=scorer),
-    )
-
-
-def _general(word: str) -> bool:
-    """A word as common as "mensen" or "people" has too many synonyms to require it."""
-    return max(zipf_frequency(word, "nl"), zipf_frequency(word, "en")) >= GENERAL_WORD_ZIPF
-
-
-def unknown_names(question: str, *, scorer: EvidenceScorer) -> tuple[str, ...]:
-    """Capitalised words of the question (its first word aside) that the report never uses,
-    not even as a word sharing their first letters ("Britten" / "Britse").
-
-    Only for questions in the report's language: an English question names Germany where
-    the report says Duitsland.
-    """
-    tokens = _TOKEN.findall(question)[1:]
-    return tuple(
-        token
-        for token in dict.fromkeys(tokens)
-        if token[0].isupper() and word_prefix(token) not in scorer.word_prefixes
     )

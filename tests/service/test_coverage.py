@@ -20,7 +20,6 @@ from service.question import (
     is_role,
     question_years,
     roles_of,
-    unknown_names,
     verdict_actor,
 )
 
@@ -77,13 +76,6 @@ def test_pinned_years_are_kept_and_period_bounds_dropped() -> None:
     assert question_years("Wat gebeurde er na de terugtrekking in 2022?") == ("2022",)
 
 
-def test_the_counted_thing_is_the_noun_after_the_count_phrase() -> None:
-    assert counted_words("Hoeveel burgers kwamen om?") == "burgers"
-    assert counted_words("Hoeveel Nederlandse militairen waren er?") == "militairen"
-    assert counted_words("How many Dutch soldiers were there?") == "Dutch soldiers"
-    assert counted_words("Hoe vaak gebeurde dat?") == ""
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -123,8 +115,6 @@ def _constraints(answer_type: AnswerType, question: str, **fields: object) -> Co
     values: dict[str, object] = {
         "answer_type": answer_type,
         "years": (),
-        "counted": frozenset(),
-        "subject": frozenset(),
         "asks_time": False,
         "question_tokens": frozenset(question.lower().replace("?", "").split()),
     }
@@ -151,37 +141,13 @@ def test_a_value_must_be_of_the_expected_type_and_new_to_the_question() -> None:
     assert not coverage.has_value("Vanaf toen stuurde de Force Commander meer.", name)
 
 
-def test_a_sentence_must_meet_the_years_the_counted_thing_and_the_subject() -> None:
-    count = _constraints(
-        AnswerType.COUNT, "hoeveel drones in 2015", years=("2015",), counted=frozenset({"drone"})
-    )
+def test_a_sentence_must_meet_the_pinned_years() -> None:
+    count = _constraints(AnswerType.COUNT, "hoeveel drones in 2015", years=("2015",))
     passage = "In 2015 had de eenheid 4 drones."
     assert coverage.satisfies("De eenheid had 4 drones.", {"eenheid", "drone"}, passage, count)
     assert not coverage.satisfies(
         "De eenheid had 4 drones.", {"eenheid", "drone"}, "Later had de eenheid 4 drones.", count
     )  # the passage does not mention 2015
-    assert not coverage.satisfies(
-        "De eenheid had 92 personen.", {"eenheid", "person"}, passage, count
-    )  # a number of something else
-    name = _constraints(AnswerType.NAME, "wie leidde asifu", subject=frozenset({"asifu", "leid"}))
-    assert coverage.satisfies("Toen leidde Jan de Vries ASIFU.", {"leid", "asifu"}, "", name)
-    assert not coverage.satisfies(
-        "Toen schreef Jan de Vries een boek.", {"schreef", "boek"}, "", name
-    )
-
-
-def test_the_counted_thing_skips_a_run_of_inflected_adjectives() -> None:
-    question = "Hoeveel vrouwelijke Nederlandse agenten waren er?"
-    assert counted_words(question) == "agenten"
-    assert counted_words("Hoeveel geld?") == "geld?"
-
-
-def test_a_personal_name_has_a_rare_surname_or_only_rare_words() -> None:
-    assert coverage.is_personal_name("Arjan Schuthof")
-    assert coverage.is_personal_name("Amadou Toumani Touré")  # "Touré" is known from the news
-    assert not coverage.is_personal_name("Kamp Castor")  # "kamp" is an ordinary word
-    assert not coverage.is_personal_name("Directie Operaties")
-    assert not coverage.is_personal_name("Force Commander")
 
 
 def test_roles_include_the_head_of_a_dutch_compound() -> None:
@@ -196,8 +162,6 @@ def test_a_person_must_be_named_where_the_asked_office_is() -> None:
     minister = _constraints(
         AnswerType.NAME,
         "welke minister tekende het akkoord",
-        subject=frozenset({"akkoord"}),
-        person=True,
         roles=("minister",),
     )
     sentence = "Het akkoord volgde op het vertrek van president Amadou Toumani Touré."
@@ -209,23 +173,6 @@ def test_a_person_must_be_named_where_the_asked_office_is() -> None:
 @pytest.fixture(scope="module")
 def scorer(report_index: HybridIndex) -> EvidenceScorer:
     return EvidenceScorer(report_index)
-
-
-def test_names_the_report_never_uses_are_reported(scorer: EvidenceScorer) -> None:
-    assert unknown_names("Wat deed Nederland in Somalië?", scorer=scorer) == ("Somalië",)
-    # the report writes "Britse": a shared first four letters counts as known
-    assert unknown_names("Wanneer kwamen de Britten in Gao?", scorer=scorer) == ()
-    constraints = constraints_of("What did Germany do?", scorer=scorer, language="en")
-    assert constraints.unknown_names == ()  # English names are not checked against Dutch text
-
-
-def test_english_counted_words_the_report_never_uses_are_not_required(
-    scorer: EvidenceScorer,
-) -> None:
-    english = "How many countries belong to the G5 Sahel?"
-    assert constraints_of(english, scorer=scorer, language="en").counted == frozenset()
-    dutch = "Hoeveel landen vormen de G5 Sahel?"
-    assert constraints_of(dutch, scorer=scorer, language="nl").counted
 
 
 def _support(question: str, report_index: HybridIndex, scorer: EvidenceScorer) -> coverage.Support:
@@ -242,15 +189,15 @@ def test_support_is_the_best_fit_among_the_hits(
 ) -> None:
     found = _support("Hoeveel diepte-interviews werden er gehouden?", report_index, scorer)
     assert found.constraints.answer_type is AnswerType.COUNT
-    assert found.fitting > 0 and found.strength == 1.0 and found.factor == 1.0
+    assert found.fitting > 0 and found.strength == 1.0
     money = _support("Hoeveel euro kostte de inzet van de helikopters?", report_index, scorer)
     assert money.fitting == 0 and money.strength == 0.0
-    # Barkhane is in the report, but no passage about it counts Dutch soldiers in it
+    # Barkhane is in the report on few pages, and militairen are what is counted: a passage
+    # must name both
     other = _support(
         "Hoeveel Nederlandse militairen namen deel aan operatie Barkhane?", report_index, scorer
     )
-    assert other.constraints.entities == ("bark",)
-    assert other.strength <= coverage.ENTITY_FACTOR
+    assert {"bark", "mili"} <= set(other.constraints.entities)
 
 
 def test_names_and_numbers_of_the_question_are_looked_for_in_the_passage(
@@ -268,6 +215,30 @@ def test_names_and_numbers_of_the_question_are_looked_for_in_the_passage(
     assert english == ("solt",)
     prefixes = word_prefixes("De SOLTG werkte met IPO’s in Kidal.")
     assert coverage.missing_names(dutch, prefixes) == 1  # 368
+
+
+def test_the_counted_thing_is_its_noun_with_the_qualifiers_before_it() -> None:
+    assert counted_words("Hoeveel vrouwelijke civiele experts zond Nederland?") == (
+        "vrouwelijke",
+        "civiele",
+        "experts",
+    )
+    assert counted_words("Hoeveel burgers kwamen om?") == ("burgers",)
+    assert counted_words("How many Dutch soldiers were there?") == ("Dutch", "soldiers")
+    # a unit of time or a word as common as "mensen" is no thing to look for
+    assert counted_words("Hoeveel dagen duurde het?") == ()
+    assert counted_words("Met hoeveel mensen werd gesproken?") == ()
+    assert counted_words("Waarom vertrokken zij?") == ()
+
+
+def test_the_counted_thing_must_be_in_the_passage(
+    scorer: EvidenceScorer,
+) -> None:
+    female = entities_of("Hoeveel vrouwelijke agenten stuurde Nederland?", scorer=scorer)
+    assert {"vrou", "agen"} <= set(female)
+    # an English word the report never uses names nothing; an English name is not checked
+    english = entities_of("How many refugees went to Germany?", scorer=scorer, language="en")
+    assert english == ()
 
 
 def test_a_verdict_must_come_from_the_actor_asked_about(scorer: EvidenceScorer) -> None:
@@ -297,8 +268,6 @@ def _ask(client: TestClient, question: str) -> dict[str, object]:
     [
         "Hoeveel euro kostte de inzet van de Chinook-helikopters?",  # money the report lacks
         "Hoeveel tolken had de SOLTG in 2016 in dienst?",  # a count it lacks
-        "Wie was de commandant van de SOLTG?",  # a name it lacks
-        "Welke lessen trekt IOB uit de Nederlandse bijdrage in Somalië?",  # another country
     ],
 )
 def test_the_app_abstains_when_no_sentence_can_answer(client: TestClient, question: str) -> None:
