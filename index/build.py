@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import time
@@ -26,6 +25,7 @@ from index.layout import QUERY_ENCODER_FILE, TRANSLATIONS_FILE, checksums, write
 from index.models import FORMAT_VERSION, IndexConfig, Manifest, Sentence, SourceRecord
 from index.sparse import SparseIndex
 from index.translate import build_table, dictionary_pairs
+from ingest.cachefile import code_fingerprint
 from ingest.models import Passage
 from ingest.sentences import split_sentence_spans
 
@@ -124,13 +124,8 @@ def pipeline_fingerprint() -> str:
     Stored in the manifest; `minusma-qa index --if-needed` rebuilds when it differs, so an
     index built by older code is never served after an upgrade of the code.
     """
-    digest = hashlib.sha256()
-    for package in ("ingest", "index"):
-        root = Path(__file__).resolve().parent.parent / package
-        for path in sorted(root.rglob("*.py")):  # subpackages too (index/encoders/)
-            digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    root = Path(__file__).resolve().parent.parent
+    return code_fingerprint([root / "ingest", root / "index"])
 
 
 def _embedder(config: IndexConfig, *, exports: OnnxExports) -> Embedder:
