@@ -11,7 +11,7 @@ the ingest code and the libraries it calls, so all of them make up the key:
   makes. Any edit of the package (a comment too) costs one uncached ingest, ~3.5 s.
 - wordfreq (split-word repair), tokenizers (passage sizes), pymupdf (PDF lines) by version.
 
-Entries are `cache_dir/ingest/passages-<key>.jsonl` with their SHA-256 beside them
+Entries are `cache_dir/ingest/passages-<key>.json` with their SHA-256 beside them
 (`ingest/cachefile.py`, like the index's ONNX exports): a damaged entry is ingested again.
 """
 
@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 from dataclasses import fields
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ingest.cachefile import code_fingerprint, intact, sha256_of, store
+from ingest.cachefile import code_fingerprint, environment, read_json, sha256_of, store_json
 from ingest.errors import IngestError
 from ingest.models import IngestConfig, Passage
 
@@ -43,14 +41,11 @@ class IngestCache:
 
     def get(self, source: str, source_sha256: str) -> list[Passage] | None:
         """The cached passages, or None when there are none or the entry is damaged."""
-        path = self.path(source, source_sha256)
-        if not intact(path):
-            return None
+        rows = read_json(self.path(source, source_sha256))
         try:
-            with path.open(encoding="utf-8") as handle:
-                return [Passage.from_dict(json.loads(line)) for line in handle]
-        except (OSError, ValueError, KeyError, TypeError):  # JSONDecodeError is a ValueError
-            return None  # removed or rewritten since the check: ingest again
+            return None if rows is None else [Passage.from_dict(row) for row in rows]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # intact, but not passages: ingest again
 
     def put(self, source: str, source_sha256: str, passages: list[Passage]) -> None:
         """Keep `passages` (atomically; a concurrent writer stores the same bytes).
@@ -59,9 +54,8 @@ class IngestCache:
             IngestError: the cache directory cannot be written.
         """
         path = self.path(source, source_sha256)
-        lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in passages)
         try:
-            store(path, lambda tmp: tmp.write_text(lines, encoding="utf-8"))
+            store_json(path, [p.to_dict() for p in passages])
         except OSError as exc:
             raise IngestError(
                 f"cannot write the ingest cache {path} ({exc.strerror or exc}); make "
@@ -71,7 +65,7 @@ class IngestCache:
     def path(self, source: str, source_sha256: str) -> Path:
         """Where the passages of this source, ingested with this config and code, are kept."""
         identity = f"{self._identity}|{source}|{source_sha256}"
-        return self._dir / f"passages-{hashlib.sha256(identity.encode()).hexdigest()[:24]}.jsonl"
+        return self._dir / f"passages-{hashlib.sha256(identity.encode()).hexdigest()[:24]}.json"
 
     @cached_property
     def _identity(self) -> str:
@@ -85,8 +79,7 @@ class IngestCache:
             {
                 "code": code_fingerprint([_PACKAGE]),
                 "settings": settings,
-                "libraries": {name: _version(name) for name in LIBRARIES},
-                "python": platform.python_version(),
+                **environment(LIBRARIES),
             },
             sort_keys=True,
         )
@@ -95,10 +88,3 @@ class IngestCache:
 def _identify(value: object) -> object:
     """A setting as it enters the key: a file (the tokenizer) by its content."""
     return sha256_of(value) if isinstance(value, Path) else value
-
-
-def _version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "absent"

@@ -7,10 +7,14 @@ their entries this way: a damaged or half-written entry is made again, never rea
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import platform
 import secrets
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 
 def sha256_of(path: Path) -> str:
@@ -28,6 +32,17 @@ def code_fingerprint(packages: Sequence[Path]) -> str:
             digest.update(f"{root.name}/{path.relative_to(root).as_posix()}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def environment(libraries: Sequence[str]) -> dict[str, Any]:
+    """The installed versions of `libraries` and Python's, for a cache key."""
+    versions = {}
+    for name in libraries:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "absent"
+    return {"libraries": versions, "python": platform.python_version()}
 
 
 def intact(path: Path) -> bool:
@@ -50,6 +65,22 @@ def store(path: Path, write: Callable[[Path], object]) -> None:
     _replace_with(path, write)
     digest = sha256_of(path)
     _replace_with(_checksum_path(path), lambda tmp: tmp.write_text(digest, encoding="ascii"))
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value of the intact entry `path`, or None (absent, damaged or not JSON)."""
+    if not intact(path):
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # removed or rewritten since the check
+        return None
+
+
+def store_json(path: Path, value: Any) -> None:
+    """Keep `value` as the JSON entry `path` (see `store`)."""
+    text = json.dumps(value, ensure_ascii=False)
+    store(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _checksum_path(path: Path) -> Path:

@@ -14,7 +14,6 @@ from pathlib import Path
 from ingest.cache import IngestCache
 from ingest.errors import IngestError
 from ingest.models import IngestConfig, Passage, SourceLine
-from ingest.passages import build_passages
 from ingest.text import read_source_bytes, read_text_lines
 
 PASSAGES_FILE = "passages.jsonl"
@@ -44,6 +43,10 @@ def ingest_sources(
     for source in _progress(sources, enabled=progress):
         found = source.cached
         if found is None:
+            # imported here: the structure parser loads wordfreq (~0.5 s), which a rebuild
+            # whose passages are all cached does not need
+            from ingest.passages import build_passages
+
             found = build_passages(
                 source.lines, source=source.path.name, source_sha256=source.sha256, config=config
             )

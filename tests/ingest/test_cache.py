@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.cache import IngestCache
-from ingest.cachefile import code_fingerprint, intact, store
+from ingest.cachefile import code_fingerprint, intact, store_json
 from ingest.errors import IngestError
 from ingest.models import IngestConfig, Passage
 from ingest.pipeline import ingest_sources
@@ -23,7 +23,7 @@ def _cached(tmp_path: Path, **changes: object) -> IngestConfig:
 
 
 def _entries(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache" / "ingest").glob("passages-*.jsonl"))
+    return sorted((tmp_path / "cache" / "ingest").glob("passages-*.json"))
 
 
 def _source(tmp_path: Path, name: str = "rapport.txt") -> Path:
@@ -132,7 +132,7 @@ def test_a_damaged_entry_is_ingested_again(tmp_path: Path, damage: str) -> None:
     elif damage == "no checksum":
         entry.with_name(entry.name + ".sha256").unlink()
     else:  # intact by its checksum, but not what a passage line holds
-        store(entry, lambda tmp: tmp.write_text('{"passage_id": "x"}\n', encoding="utf-8"))
+        store_json(entry, [{"passage_id": "x"}])
     assert ingest_sources([source], config=config) == fresh
     assert intact(entry) and entry.read_bytes() == data  # and stored again
 
