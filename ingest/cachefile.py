@@ -1,7 +1,8 @@
 """Cache files: stored atomically with their SHA-256 beside them, trusted only while it holds.
 
-The ingest cache (`ingest/cache.py`) and the index's ONNX exports (`index/exports.py`) keep
-their entries this way: a damaged or half-written entry is made again, never read.
+The ingest cache (`ingest/cache.py`), the index build's analysis cache (`index/prepare.py`)
+and its ONNX exports (`index/exports.py`) keep their entries this way: a damaged or
+half-written entry is made again, never read.
 """
 
 from __future__ import annotations
