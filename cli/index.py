@@ -63,7 +63,7 @@ def _up_to_date(index_dir: Path, sources: list[Path], *, config: IndexConfig) ->
     from index.build import pipeline_fingerprint
     from index.errors import IndexError_
     from index.load import load_index
-    from ingest.pipeline import sha256_of
+    from ingest.cachefile import sha256_of
 
     if not (index_dir / "manifest.json").exists():
         return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import time
@@ -14,18 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from index.analysis import DutchAnalyzer, Vocabulary, bm25_text, build_vocabulary, char_ngrams
+from index.analysis import bm25_text, char_ngrams
 from index.atomic import locked_temp_dir, recover, remove_stale_temp_dirs, swap_into_place
 from index.dense import DenseIndex
 from index.embed import Embedder
 from index.errors import IndexBuildError, IndexError_
 from index.exports import OnnxExports
 from index.fusion import FUSION_WEIGHTS
-from index.glossary import extract_glossary
 from index.layout import QUERY_ENCODER_FILE, TRANSLATIONS_FILE, checksums, write_json, write_jsonl
 from index.models import FORMAT_VERSION, IndexConfig, Manifest, Sentence, SourceRecord
+from index.prepare import Analysis, pipeline_fingerprint, prepare
 from index.sparse import SparseIndex
-from index.translate import build_table, dictionary_pairs
 from ingest.models import Passage
 from ingest.sentences import split_sentence_spans
 
@@ -47,11 +45,8 @@ class _Built:
     sentences: list[Sentence]
     sentence_vectors: np.ndarray
     passage_vectors: np.ndarray
-    vocabulary: Vocabulary
-    glossary: dict[str, str]
-    documents: list[list[str]]
+    analysis: Analysis
     char_documents: list[list[str]]
-    translations: dict[str, list[str]]
 
 
 def build_index(
@@ -78,7 +73,7 @@ def build_index(
             reporter = _Reporter(progress=progress, callback=on_progress)
             exports = OnnxExports(config, scratch=tmp / _SCRATCH)
             embedder = _embedder(config, exports=exports)
-            built = _compute(passages, embedder, reporter, dictionary_dir=config.dictionary_dir)
+            built = _compute(passages, embedder, reporter, config=config)
             manifest = _write(
                 tmp,
                 passages,
@@ -118,21 +113,6 @@ def _check_passages(passages: Sequence[Passage]) -> None:
         raise IndexBuildError(f"duplicate passage ids {dupes}; re-run the ingest")
 
 
-def pipeline_fingerprint() -> str:
-    """SHA-256 over the source of the `ingest` and `index` packages (file names and bytes).
-
-    Stored in the manifest; `minusma-qa index --if-needed` rebuilds when it differs, so an
-    index built by older code is never served after an upgrade of the code.
-    """
-    digest = hashlib.sha256()
-    for package in ("ingest", "index"):
-        root = Path(__file__).resolve().parent.parent / package
-        for path in sorted(root.rglob("*.py")):  # subpackages too (index/encoders/)
-            digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _embedder(config: IndexConfig, *, exports: OnnxExports) -> Embedder:
     """Documents are embedded by the ONNX export the index will carry, when it carries one."""
     if not exports.wanted:
@@ -143,54 +123,18 @@ def _embedder(config: IndexConfig, *, exports: OnnxExports) -> Embedder:
 
 
 def _compute(
-    passages: Sequence[Passage], embedder: Embedder, reporter: _Reporter, *, dictionary_dir: Path
+    passages: Sequence[Passage], embedder: Embedder, reporter: _Reporter, *, config: IndexConfig
 ) -> _Built:
     reporter.stage("analyse", 0, len(passages))
-    vocabulary = build_vocabulary([p.text for p in passages] + [p.section_title for p in passages])
-    analyzer = DutchAnalyzer(vocabulary)
-    documents = [analyzer.analyze(bm25_text(p)) for p in passages]
-    char_documents = [char_ngrams(bm25_text(p)) for p in passages]
-    glossary = extract_glossary(p.text for p in passages)
-    translations = _translation_table(documents, analyzer, dictionary_dir=dictionary_dir)
+    analysis = prepare(passages, dictionary_dir=config.dictionary_dir, cache_dir=config.cache_dir)
+    char_documents = [char_ngrams(bm25_text(p)) for p in passages]  # cheaper than reading
     reporter.stage("analyse", len(passages), len(passages))
     sentences = [s for p in passages for s in _split(p)]
     texts = [s.text for s in sentences] + [passage_text(p) for p in passages]
     vectors = _embed_in_batches(embedder, texts, reporter)
     sentence_vectors = vectors[: len(sentences)]
     passage_vectors = vectors[len(sentences) :]
-    return _Built(
-        sentences,
-        sentence_vectors,
-        passage_vectors,
-        vocabulary,
-        glossary,
-        documents,
-        char_documents,
-        translations,
-    )
-
-
-def _translation_table(
-    documents: Sequence[Sequence[str]], analyzer: DutchAnalyzer, *, dictionary_dir: Path
-) -> dict[str, list[str]]:
-    """English stem -> Dutch words whose BM25 stem the passages have (as a word, an
-    inflection or a compound part: `ongeluk` for `ongelukken`, `mortierongeluk`); {}
-    without the FreeDict dictionaries."""
-    pairs = dictionary_pairs(dictionary_dir)
-    if pairs is None:
-        logger.warning(
-            "no FreeDict dictionaries in %s (apt-get install dict-freedict-eng-nld "
-            "dict-freedict-nld-eng): English queries are not translated",
-            dictionary_dir,
-        )
-        return {}
-    stems = {term for doc in documents for term in doc}
-
-    def in_report(dutch: str) -> bool:
-        terms = analyzer.analyze(dutch)
-        return bool(terms) and terms[0] in stems  # the whole word's stem
-
-    return build_table(pairs, in_report=in_report)
+    return _Built(sentences, sentence_vectors, passage_vectors, analysis, char_documents)
 
 
 def passage_text(passage: Passage) -> str:
@@ -243,11 +187,11 @@ def _write(
     DenseIndex.build(built.passage_vectors, kind=config.faiss_index_type).save(
         directory / "passages.faiss"
     )
-    SparseIndex.build(built.documents).save(directory / "bm25")
+    SparseIndex.build(built.analysis.documents).save(directory / "bm25")
     SparseIndex.build(built.char_documents).save(directory / "bm25-chars")
-    write_json(directory / "vocabulary.json", built.vocabulary.to_dict())
-    write_json(directory / "glossary.json", built.glossary)
-    write_json(directory / TRANSLATIONS_FILE, built.translations)
+    write_json(directory / "vocabulary.json", built.analysis.vocabulary.to_dict())
+    write_json(directory / "glossary.json", built.analysis.glossary)
+    write_json(directory / TRANSLATIONS_FILE, built.analysis.translations)
     if exports.wanted:
         exports.write_query_encoder(directory / QUERY_ENCODER_FILE)
     shutil.rmtree(directory / _SCRATCH, ignore_errors=True)
@@ -266,9 +210,9 @@ def _write(
         counts={
             "passages": len(passages),
             "sentences": len(built.sentences),
-            "glossary": len(built.glossary),
-            "translations": len(built.translations),
-            "bm25_terms": len({t for doc in built.documents for t in doc}),
+            "glossary": len(built.analysis.glossary),
+            "translations": len(built.analysis.translations),
+            "bm25_terms": len({t for doc in built.analysis.documents for t in doc}),
             "embedded": embedder.embedded,
             "cache_hits": embedder.cache_hits,
         },

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from index.encoders.base import cache_identity
 from index.errors import IndexBuildError
-from index.layout import ONNX_ENCODERS, sha256
+from index.layout import ONNX_ENCODERS
 from index.models import IndexConfig
+from ingest.cachefile import intact, store
 
 
 class OnnxExports:
@@ -76,21 +76,14 @@ class OnnxExports:
         temporary name and renamed, so the cache never holds a partial export for long.
         """
         cached = _cached_export_path(self.config, kind)
-        if cached is not None and _intact(cached):
+        if cached is not None and intact(cached):
             return cached
         made = self._scratch / f"{kind}.onnx"
         made.parent.mkdir(parents=True, exist_ok=True)
         make(self.config.model, made)
         if cached is None:
             return made
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        try:
-            shutil.copyfile(made, partial)
-            os.replace(partial, cached)  # readers never see a half-written export
-            _write_atomically(_checksum_file(cached), sha256(cached))
-        finally:
-            partial.unlink(missing_ok=True)
+        store(cached, lambda partial: shutil.copyfile(made, partial))
         return cached
 
     def _check_local_model(self) -> None:
@@ -100,26 +93,6 @@ class OnnxExports:
                 f"with tokenizer.json, not {self.config.model!r}; use a local path or "
                 "MINUSMA_QUERY_ENCODER=torch"
             )
-
-
-def _checksum_file(path: Path) -> Path:
-    return path.with_name(f"{path.name}.sha256")
-
-
-def _intact(path: Path) -> bool:
-    """Whether `path` exists and matches the checksum written beside it (a damaged or
-    half-copied cache entry is made again instead of breaking every later build)."""
-    try:
-        expected = _checksum_file(path).read_text(encoding="ascii").strip()
-        return expected == sha256(path)
-    except OSError:
-        return False
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    partial.write_text(text, encoding="ascii")
-    os.replace(partial, path)
 
 
 def _cached_export_path(config: IndexConfig, kind: str) -> Path | None:

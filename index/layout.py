@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ingest.pipeline import sha256_of
+from ingest.cachefile import sha256_of
 
 QUERY_ENCODER_FILE = "query_encoder.onnx"
 TRANSLATIONS_FILE = "translations.json"

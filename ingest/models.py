@@ -77,7 +77,9 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class IngestConfig:
-    """What the ingest is run with: the tokenizer that sizes passages, and their budget."""
+    """What the ingest is run with: the tokenizer that sizes passages, their budget, and
+    where it keeps its results (`ingest/cache.py`; None: nothing is cached)."""
 
     tokenizer: Path  # a tokenizer.json; the command line passes the packaged model's
     max_passage_tokens: int = 200  # word pieces per passage
+    cache_dir: Path | None = None

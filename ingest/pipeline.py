@@ -1,4 +1,5 @@
-"""Sources in, passages out: dispatch by file type, hash the source, write passages.jsonl."""
+"""Sources in, passages out: dispatch by file type, hash the source, reuse the ingest cache,
+write passages.jsonl."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.cache import IngestCache
 from ingest.errors import IngestError
 from ingest.models import IngestConfig, Passage, SourceLine
-from ingest.passages import build_passages
-from ingest.text import read_text_lines
+from ingest.text import read_source_bytes, read_text_lines
 
 PASSAGES_FILE = "passages.jsonl"
 
@@ -24,43 +26,68 @@ def ingest_sources(
 
     With more than one source, each passage_id is prefixed with its source's file stem
     (`<stem>:4.3.4-p3`) so ids stay unique; a single source keeps plain ids (`4.3.4-p3`).
+    With `config.cache_dir`, a source ingested before with the same settings and code is
+    read from the ingest cache (`ingest/cache.py`) and a new one is stored there.
 
     Raises:
         IngestError: a source is missing, empty, not UTF-8, of an unsupported type, or
-            (PDF) corrupt, encrypted or without a text layer.
+            (PDF) corrupt, encrypted or without a text layer; the cache is unwritable.
     """
     if not paths:
         raise IngestError("no source given; pass a .txt or .pdf file")
+    cache = None if config.cache_dir is None else IngestCache(config.cache_dir, config=config)
     # read (and so validate) every source before the long work starts: a bad file fails
     # fast, with its own one-line error and before any progress output
-    sources = [(path, read_source_lines(path), sha256_of(path)) for path in paths]
+    sources = [_open_source(path, cache) for path in paths]
     passages: list[Passage] = []
-    for path, lines, digest in _progress(sources, enabled=progress):
-        found = build_passages(lines, source=path.name, source_sha256=digest, config=config)
-        passages.extend(_prefixed(found, prefix=path.stem) if len(paths) > 1 else found)
+    for source in _progress(sources, enabled=progress):
+        found = source.cached
+        if found is None:
+            # imported here: the structure parser loads wordfreq (~0.5 s), which a rebuild
+            # whose passages are all cached does not need
+            from ingest.passages import build_passages
+
+            found = build_passages(
+                source.lines, source=source.path.name, source_sha256=source.sha256, config=config
+            )
+            if cache is not None:
+                cache.put(source.path.name, source.sha256, found)
+        passages.extend(_prefixed(found, prefix=source.path.stem) if len(paths) > 1 else found)
     _check_unique(passages)
     return passages
 
 
+@dataclass(frozen=True, slots=True)
+class _Source:
+    path: Path
+    sha256: str
+    lines: list[SourceLine]  # empty when the passages are cached
+    cached: list[Passage] | None
+
+
+def _open_source(path: Path, cache: IngestCache | None) -> _Source:
+    """A source hashed, and its lines read unless the cache holds its passages."""
+    _check_type(path)
+    digest = hashlib.sha256(read_source_bytes(path)).hexdigest()
+    cached = None if cache is None else cache.get(path.name, digest)
+    lines = read_source_lines(path) if cached is None else []
+    return _Source(path, digest, lines, cached)
+
+
 def read_source_lines(path: Path) -> list[SourceLine]:
     """The physical lines of a .txt or .pdf source."""
-    suffix = path.suffix.lower()
-    if suffix == ".txt":
+    if _check_type(path) == ".txt":
         return read_text_lines(path)
-    if suffix == ".pdf":
-        from ingest.pdf import read_pdf_lines
+    from ingest.pdf import read_pdf_lines
 
-        return read_pdf_lines(path)
-    raise IngestError(f"{path}: unsupported file type {suffix!r}; pass a .txt or .pdf file")
+    return read_pdf_lines(path)
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _check_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".txt", ".pdf"):
+        raise IngestError(f"{path}: unsupported file type {suffix!r}; pass a .txt or .pdf file")
+    return suffix
 
 
 def write_passages(passages: Iterable[Passage], out_dir: Path) -> Path:
@@ -104,9 +131,6 @@ def _check_unique(passages: Sequence[Passage]) -> None:
                 f"duplicate passage id {passage.passage_id!r}; two sources share a file name"
             )
         seen.add(passage.passage_id)
-
-
-_Source = tuple[Path, list[SourceLine], str]
 
 
 def _progress(sources: list[_Source], *, enabled: bool) -> Iterable[_Source]:

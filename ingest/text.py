@@ -15,13 +15,14 @@ def read_text_lines(path: Path) -> list[SourceLine]:
         IngestError: the file is missing, is not a regular file, is not valid UTF-8, or
             holds no text; the message names the file, the reason and the fix.
     """
-    text = _decode(path, _read_bytes(path))
+    text = _decode(path, read_source_bytes(path))
     if not text.strip():
         raise IngestError(f"{path}: the file is empty; pass a report text with content")
     return [SourceLine(text=line) for line in text.splitlines()]
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_source_bytes(path: Path) -> bytes:
+    """The bytes of the source file at `path` (IngestError: missing, not a file, unreadable)."""
     if not path.exists():
         raise IngestError(f"{path}: file not found; check the path or set MINUSMA_SOURCES")
     if not path.is_file():

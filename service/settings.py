@@ -122,9 +122,12 @@ class Settings(BaseSettings):
 
     def ingest_config(self) -> IngestConfig:
         """What the ingest takes: passages are sized in the packaged model's word pieces,
-        whatever the embedding model (their budget leaves room in its 256-piece window)."""
+        whatever the embedding model (their budget leaves room in its 256-piece window);
+        its results are cached beside the embeddings."""
         return IngestConfig(
-            tokenizer=default_tokenizer(), max_passage_tokens=self.max_passage_tokens
+            tokenizer=default_tokenizer(),
+            max_passage_tokens=self.max_passage_tokens,
+            cache_dir=self.cache_dir,
         )
 
     def index_config(self) -> IndexConfig:
