@@ -284,8 +284,11 @@ def length_study(
     chars = np.zeros((len(grid), len(pooled)))
     yield "| extra sentences | close score | tune | gold | mean chars | median chars |"
     yield "|---|---|---|---|---|---|"
+    base = answerer.max_sentences - S.EXTRA_SENTENCES  # the shipped four
     for g, (extra, close) in enumerate(grid):
-        with patched([(S, "EXTRA_SENTENCES", extra), (S, "CLOSE_SCORE", close)]):
+        budget = [(S, "EXTRA_SENTENCES", extra), (A, "EXTRA_SENTENCES", extra)]
+        cap = [(answerer, "max_sentences", base + extra)]  # the setting is the cap
+        with patched([*budget, (S, "CLOSE_SCORE", close), *cap]):
             found = answer_all(answerer, pooled, retrievals)
         holds[g] = [o.holds for o in found]
         chars[g] = [o.chars for o in found]

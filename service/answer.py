@@ -29,6 +29,7 @@ from service.evidence import DENSE_WEIGHT, Z_SPAN, EvidenceScorer, QueryTerms, S
 from service.generative import NOT_CONFIGURED, generate
 from service.question import Constraints, constraints_of
 from service.selection import (
+    EXTRA_SENTENCES,
     SUMMARY_CHAPTER_HITS,
     asks_summary,
     chapters_named,
@@ -202,7 +203,7 @@ class Answerer:
         scorer: EvidenceScorer,
         *,
         abstain_threshold: float,
-        max_sentences: int = 4,
+        max_sentences: int = 5,
         candidates: int = 5,
         chat_model: BaseChatModel | None = None,
     ) -> None:
@@ -305,7 +306,9 @@ class Answerer:
         def follow(s: ScoredSentence) -> ScoredSentence | None:
             return self.first_of_next_passage(s, retrieval)
 
-        budget = sentence_budget(ranked, base=self.max_sentences)
+        # at most max_sentences: one fewer unless further candidates score close to the lead
+        base = max(1, self.max_sentences - EXTRA_SENTENCES)
+        budget = min(self.max_sentences, sentence_budget(ranked, base=base))
         return select_sentences(ranked, max_sentences=budget, follow=follow)
 
     def candidates_for(self, question: str, retrieval: Retrieval) -> list[ScoredSentence]:

@@ -85,9 +85,10 @@ _SIGNPOST = re.compile(
 # their place in bench/answer_ablation.py (gold, 5-fold CV). A bonus for those conclusions
 # and the report's recommendations as candidates for a recommendation question made no
 # difference with e5 on gold or either probe, and went.
-# An answer takes its base number of sentences (Settings.answer_max_sentences, 4) and up to
-# EXTRA_SENTENCES more while further candidates rank within CLOSE_SCORE of the lead
-# (`sentence_budget`): measured in bench/answer_ablation.py against a fixed count.
+# An answer takes a base number of sentences (Settings.answer_max_sentences, 5, less
+# EXTRA_SENTENCES) and up to EXTRA_SENTENCES more while further candidates rank within
+# CLOSE_SCORE of the lead (`sentence_budget`): measured in bench/answer_ablation.py
+# against a fixed count.
 EXTRA_SENTENCES = 1
 CLOSE_SCORE = 0.2
 SUMMARY_CHAPTER_HITS = 3  # the chapters of this many top hits are summarised

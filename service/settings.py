@@ -76,7 +76,9 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
 
     # answering (service/answer.py)
-    answer_max_sentences: int = Field(default=4, ge=1, le=4)
+    # The most sentences an extractive answer takes: one fewer unless further candidates score
+    # close to the lead (service/selection.py `sentence_budget`).
+    answer_max_sentences: int = Field(default=5, ge=1, le=5)
     answer_candidates: int = Field(default=5, ge=1, le=50)  # passages whose sentences compete
     # Abstain when the answer's confidence (service/answer.py `Answerer.retrieve`) is below
     # this. The confidence is the match of the best sentence of the top 10 passages that

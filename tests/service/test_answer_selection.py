@@ -168,6 +168,19 @@ def test_close_candidates_lengthen_the_answer_and_a_dominant_lead_does_not(
     assert len(lengthened) == 4 + EXTRA_SENTENCES
 
 
+@pytest.mark.parametrize("limit", [1, 2, 5])
+def test_the_sentence_setting_caps_the_answer(
+    report_index: HybridIndex, scorer: EvidenceScorer, limit: int
+) -> None:
+    """answer_max_sentences is a maximum: the close-candidates budget never goes past it."""
+    answerer = Answerer(report_index, scorer, abstain_threshold=0.0, max_sentences=limit)
+    retrieval = answerer.retrieve(QUESTION, top_k=5)
+    close = [replace(s, score=1.0) for s in retrieval.scored]  # every candidate close
+    assert len(close) > limit
+    chosen = answerer.choose(QUESTION, replace(retrieval, scored=close))
+    assert 1 <= len(chosen) <= limit
+
+
 def test_one_sentence_answers_stay_one_sentence(
     report_index: HybridIndex, scorer: EvidenceScorer
 ) -> None:
