@@ -11,7 +11,6 @@ is, service/question.py `constraints_of`):
   is a cardinal number that is not a year, a date, a chapter or table number, or - unless
   the question asks about time - a duration; a day asked within a month is a day of that
   month; a name that shares a word with the question is its subject, not its answer);
-- for a Dutch question about an office, the passage mentions that office;
 - for a verdict, the sentence names the actor;
 - the passage mentions the years the question pins down;
 - each of the question's names and numbers the passage lacks costs a factor ENTITY_FACTOR
@@ -20,7 +19,8 @@ is, service/question.py `constraints_of`):
 Each rule earns its place in bench/abstention_ablation.py: switched off, the threshold
 recalibrated, it must help on the frozen probes (a name's sentence sharing a term with the
 question, person names for role questions, a zero for names the report never uses, the
-short-sentence floor, and a count's sentence naming the thing counted did not, and went).
+short-sentence floor, a count's sentence naming the thing counted, and the office a Dutch
+who-question names in the passage did not, and went).
 Only number, money and date patterns are used, nothing of one report."""
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.analysis import fold
 from service.evidence import WORD_TOKEN
 from service.question import TIME_WORDS, YEAR, AnswerType, Constraints
 
@@ -201,13 +200,6 @@ def _actor_named(_sentence: str, terms: Terms, _passage: str, c: Constraints) ->
     return c.actor <= terms
 
 
-def _office_named(_sentence: str, _terms: Terms, passage: str, c: Constraints) -> bool:
-    """The passage mentions the office asked about (a president's name does not answer a
-    question about a minister)."""
-    folded = fold(passage)
-    return all(role in folded for role in c.roles)
-
-
 def _typed_value(sentence: str, _terms: Terms, _passage: str, c: Constraints) -> bool:
     """The sentence holds a value of the expected type that the question lacks."""
     return has_value(sentence, c)
@@ -219,7 +211,6 @@ def _typed_value(sentence: str, _terms: Terms, _passage: str, c: Constraints) ->
 CHECKS: dict[str, Check] = {
     "pinned years in the passage": _pinned_years,
     "verdict actor in the sentence": _actor_named,
-    "office named in the passage": _office_named,
     "a value of the expected type": _typed_value,
 }
 

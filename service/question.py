@@ -7,7 +7,6 @@ a sentence of the report meets them is service/coverage.py.
   / "how many" -> a count, a cost or budget -> an amount of money, "wanneer" / "when" /
   "op welke dag" / "in welke maand" -> a date at that granularity, "wie" / "who" / "hoe
   heette" / "welke generaal" -> a name);
-- for a name, in a Dutch question about an office ("welke minister"), that office;
 - for a verdict ("Wat vond de Malinese regering van ...", "What did X conclude"), the
   actor (unless the actor is the report itself);
 - the years the question pins down ("in 2015", not "sinds 2020" or "tussen 2014 en 2019");
@@ -74,8 +73,6 @@ _NAME_ROLES = _words(
     "chairman commissioner envoy officer expert adviser advisor spokesperson"
 )
 ROLE_HEAD_MIN_CHARS = 5  # a compound ending in a role noun ("contingentscommandant")
-# Words that ask for a name without naming the office the answer holds.
-_NAME_NOUNS = _words("naam namen bevel name names")
 _COUNT_PHRASES = (("hoeveel",), ("how", "many"), ("hoe", "vaak"), ("how", "often"))
 _MONEY_PHRASES = (("how", "much"),)
 _DATE_PHRASES = (
@@ -152,7 +149,6 @@ class Constraints:
     years: tuple[str, ...]  # years the answer's passage must mention
     asks_time: bool  # durations ("zes maanden") count as answers
     question_tokens: frozenset[str]  # lower-cased tokens: values the question already has
-    roles: tuple[str, ...] = ()  # offices the answer's passage must mention (Dutch questions)
     grain: str = ""  # a date question's granularity: "day", "month", "year" or "" (any)
     # the question's names and numbers and the words of the thing it counts (folded first
     # letters, WORD_PREFIX_CHARS) that the answer's passage must hold: the mission, unit,
@@ -226,13 +222,6 @@ def _role_head(word: str) -> str | None:
         return word
     heads = [r for r in _NAME_ROLES if len(r) >= ROLE_HEAD_MIN_CHARS and word.endswith(r)]
     return max(heads, key=len) if heads else None
-
-
-def roles_of(question: str) -> tuple[str, ...]:
-    """The offices a who-question asks about ("minister", "commissaris" of
-    "politiecommissaris"): the person who answers it is named where the office is."""
-    heads = (_role_head(t.lower()) for t in _TOKEN.findall(question))
-    return tuple(dict.fromkeys(h for h in heads if h is not None and h not in _NAME_NOUNS))
 
 
 _VERDICT = re.compile(
@@ -359,7 +348,6 @@ def constraints_of(question: str, *, scorer: EvidenceScorer, language: str = "nl
         years=years,
         asks_time=not tokens.isdisjoint(TIME_WORDS),
         question_tokens=tokens,
-        roles=roles_of(question) if answer_type is AnswerType.NAME and language == "nl" else (),
         grain=date_grain(question) if answer_type is AnswerType.DATE else "",
         entities=entities_of(question, scorer=scorer, language=language),
         actor=verdict_actor(question, scorer=scorer),
