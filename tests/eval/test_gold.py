@@ -40,9 +40,15 @@ def questions() -> list[dict[str, Any]]:
     return _load("questions.jsonl")
 
 
-# the gold claims, the dev claims and the two held-out claim probes (eval/gold/README.md):
-# every claim check runs on all four
-CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl", "claim_probe.jsonl", "claim_probe2.jsonl")
+# the gold claims, the dev claims and the three held-out claim probes (eval/gold/README.md):
+# every claim check runs on all five
+CLAIM_FILES = (
+    "claims.jsonl",
+    "claims_dev.jsonl",
+    "claim_probe.jsonl",
+    "claim_probe2.jsonl",
+    "claim_probe3.jsonl",
+)
 DISTORTIONS = {"none", "number", "year", "actor", "overstated", "negated", "reversed"}
 DISTORTIONS |= {"added_detail", "unsupported"}
 
@@ -252,7 +258,7 @@ def test_claim_schema(claims: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "duplicate claim ids"
     for c in claims:
         assert set(c) >= {"id", "claim", "kind", "expected_verdict", "evidence", "sections"}, c
-        assert re.fullmatch(r"c\d{3}|d\d{2}|k\d{2}|b\d{2}", c["id"]), c["id"]
+        assert re.fullmatch(r"c\d{3}|d\d{2}|k\d{2}|b\d{2}|w\d{2}", c["id"]), c["id"]
         assert isinstance(c["claim"], str) and len(c["claim"]) >= 20, c["id"]
         assert c["kind"] in CLAIM_KINDS and c["expected_verdict"] in VERDICTS, c["id"]
         assert all(SECTION.match(s) for s in c["sections"]), c["id"]
@@ -467,12 +473,15 @@ def test_dev_claims_are_apart_and_mostly_distorted() -> None:
     assert {c["distortion"] for c in dev} == DISTORTIONS
 
 
-def test_second_claim_probe_is_apart_and_mixed() -> None:
-    """The second claim probe (frozen 2026-12-03, never tuned on) shares no claim with the
-    other claim files, labels every claim with its distortion and holds the written mix."""
-    probe = _load("claim_probe2.jsonl")
-    assert all(re.fullmatch(r"b\d{2}", c["id"]) for c in probe)
-    others = [c for f in CLAIM_FILES if f != "claim_probe2.jsonl" for c in _load(f)]
+@pytest.mark.parametrize(
+    ("name", "ids"), [("claim_probe2.jsonl", r"b\d{2}"), ("claim_probe3.jsonl", r"w\d{2}")]
+)
+def test_fresh_claim_probes_are_apart_and_mixed(name: str, ids: str) -> None:
+    """The second and third claim probes (frozen 2026-12-03, never tuned on) share no claim
+    with the other claim files, label every claim with its distortion and hold the written mix."""
+    probe = _load(name)
+    assert all(re.fullmatch(ids, c["id"]) for c in probe)
+    others = [c for f in CLAIM_FILES if f != name for c in _load(f)]
     seen = {normalize(c["claim"]) for c in others}
     assert not [c["id"] for c in probe if normalize(c["claim"]) in seen]
     assert len(probe) >= 45
