@@ -349,6 +349,8 @@ QUESTION_PROBES = {
     # the second retrieval probe: the whole report, Dutch and English, half the Dutch in
     # everyday words (frozen 2026-12-03; never tuned on)
     "retrieval_probe2.jsonl": ProbeSpec(r"s\d{2}", 52, 0, (10, 10)),
+    # the third, written the same way (frozen 2026-12-03; never tuned on)
+    "retrieval_probe3.jsonl": ProbeSpec(r"t\d{2}", 52, 0, (10, 10)),
     # plausible near misses (the report's topics and actors) beside answerable questions
     "nearmiss_probe.jsonl": ProbeSpec(r"n\d{2}", 22, 22, (6, 20)),
     # a fresh set of the same kind (2026-12-03), over the whole report, for the next tuning round
@@ -414,9 +416,11 @@ def test_retrieval_probe_covers_chapters_4_to_7_in_everyday_words() -> None:
     assert set(chapters) == {"4", "5", "6", "7"} and min(chapters.values()) >= 10, chapters
 
 
-def test_retrieval_probe2_covers_the_whole_report(report: str) -> None:
-    """The second retrieval probe: every chapter, the body most, footnotes and tables too."""
-    items = _load("retrieval_probe2.jsonl")
+@pytest.mark.parametrize("name", ["retrieval_probe2.jsonl", "retrieval_probe3.jsonl"])
+def test_whole_report_retrieval_probes_cover_the_whole_report(name: str, report: str) -> None:
+    """The second and third retrieval probes: every chapter, the body most, footnotes and
+    tables too."""
+    items = _load(name)
     assert all(q["kind"] != "unanswerable" for q in items)
     dutch = [q for q in items if q["lang"] == "nl"]
     assert len(dutch) >= 42, len(dutch)
