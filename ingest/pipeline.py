@@ -20,14 +20,19 @@ PASSAGES_FILE = "passages.jsonl"
 
 
 def ingest_sources(
-    paths: Sequence[Path], *, config: IngestConfig, progress: bool = False
+    paths: Sequence[Path],
+    *,
+    config: IngestConfig,
+    progress: bool = False,
+    refresh_cache: bool = False,
 ) -> list[Passage]:
     """The passages of every source, in order.
 
     With more than one source, each passage_id is prefixed with its source's file stem
     (`<stem>:4.3.4-p3`) so ids stay unique; a single source keeps plain ids (`4.3.4-p3`).
     With `config.cache_dir`, a source ingested before with the same settings and code is
-    read from the ingest cache (`ingest/cache.py`) and a new one is stored there.
+    read from the ingest cache (`ingest/cache.py`) and a new one is stored there;
+    `refresh_cache` ingests every source afresh and replaces its cache entry.
 
     Raises:
         IngestError: a source is missing, empty, not UTF-8, of an unsupported type, or
@@ -38,7 +43,7 @@ def ingest_sources(
     cache = None if config.cache_dir is None else IngestCache(config.cache_dir, config=config)
     # read (and so validate) every source before the long work starts: a bad file fails
     # fast, with its own one-line error and before any progress output
-    sources = [_open_source(path, cache) for path in paths]
+    sources = [_open_source(path, None if refresh_cache else cache) for path in paths]
     passages: list[Passage] = []
     for source in _progress(sources, enabled=progress):
         found = source.cached
