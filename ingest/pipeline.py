@@ -57,9 +57,33 @@ def ingest_sources(
             )
             if cache is not None:
                 cache.put(source.path.name, source.sha256, found)
-        passages.extend(_prefixed(found, prefix=source.path.stem) if len(paths) > 1 else found)
+        passages.extend(_listed(found, source, several=len(paths) > 1))
     _check_unique(passages)
     return passages
+
+
+def cached_passages(paths: Sequence[Path], *, config: IngestConfig) -> list[Passage] | None:
+    """What `ingest_sources` gives when the ingest cache holds every source, else None
+    (nothing is ingested or stored).
+
+    Raises:
+        IngestError: as `ingest_sources`, for a bad source.
+    """
+    if not paths or config.cache_dir is None:
+        return None
+    cache = IngestCache(config.cache_dir, config=config)
+    sources = [_open_source(path, cache) for path in paths]
+    passages: list[Passage] = []
+    for source in sources:
+        if source.cached is None:
+            return None
+        passages.extend(_listed(source.cached, source, several=len(paths) > 1))
+    return passages
+
+
+def _listed(passages: list[Passage], source: _Source, *, several: bool) -> list[Passage]:
+    """A source's passages as the list of several sources holds them (ids prefixed)."""
+    return _prefixed(passages, prefix=source.path.stem) if several else passages
 
 
 @dataclass(frozen=True, slots=True)

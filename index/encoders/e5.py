@@ -193,13 +193,13 @@ def materialise_e5(cache_dir: Path) -> Path:
     """
     sources = e5_sources()
     digests = source_digests(sources)
-    models = Path(cache_dir) / "models"
+    models = models_dir(cache_dir)
     target = models / f"{MODEL_NAME}-{digests.key}"
     if verify_folder(target):
         return target
     try:
         models.mkdir(parents=True, exist_ok=True)
-        with _exclusive_lock(models / ".lock"):
+        with models_lock(models):
             if not verify_folder(target):  # another process may have built it meanwhile
                 _build(sources, digests, models=models, target=target)
     except OSError as exc:
@@ -210,9 +210,15 @@ def materialise_e5(cache_dir: Path) -> Path:
     return target
 
 
+def models_dir(cache_dir: Path) -> Path:
+    """Where the model folders made into `cache_dir` are."""
+    return Path(cache_dir) / "models"
+
+
 @contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
+def models_lock(models: Path) -> Iterator[None]:
+    """Held while a model folder under `models` is built, swapped or removed."""
+    with (models / ".lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
