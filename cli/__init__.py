@@ -22,6 +22,7 @@ app = typer.Typer(
 
 def _register_all() -> None:
     # The imports stay here (not at the top) so importing `cli` stays cheap.
+    from cli.cache import register as register_cache
     from cli.eval import register as register_eval
     from cli.index import register as register_index
     from cli.ingest import register as register_ingest
@@ -31,6 +32,7 @@ def _register_all() -> None:
     register_index(app)
     register_service(app)
     register_eval(app)
+    register_cache(app)
 
 
 def user_errors() -> tuple[type[Exception], ...]:

@@ -72,7 +72,7 @@ def build_index(
         try:
             reporter = _Reporter(progress=progress, callback=on_progress)
             exports = OnnxExports(config, scratch=tmp / _SCRATCH)
-            embedder = _embedder(config, exports=exports)
+            embedder = build_embedder(config, exports=exports)
             built = _compute(passages, embedder, reporter, config=config)
             manifest = _write(
                 tmp,
@@ -113,8 +113,9 @@ def _check_passages(passages: Sequence[Passage]) -> None:
         raise IndexBuildError(f"duplicate passage ids {dupes}; re-run the ingest")
 
 
-def _embedder(config: IndexConfig, *, exports: OnnxExports) -> Embedder:
-    """Documents are embedded by the ONNX export the index will carry, when it carries one."""
+def build_embedder(config: IndexConfig, *, exports: OnnxExports) -> Embedder:
+    """The build's embedder: documents are embedded by the ONNX export the index will
+    carry, when it carries one."""
     if not exports.wanted:
         return Embedder.from_config(config)
     return Embedder.from_config(

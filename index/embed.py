@@ -145,7 +145,7 @@ class Embedder:
             return self._encode_documents(prefixed)
         # The torch model and its float export give the same vectors and share the model's
         # identity, so the key needs no export; the int8 export's vectors are kept apart.
-        cache = EmbeddingCache(self._cache_path, model_label=self._document_identity)
+        cache = EmbeddingCache(self._cache_path, model_label=self.document_identity)
         try:
             return self._embed_cached(prefixed, cache)
         finally:
@@ -176,7 +176,8 @@ class Embedder:
         return OnnxEncoder(self.query_encoder_path, Path(self.model_name) / "tokenizer.json")
 
     @property
-    def _document_identity(self) -> str:
+    def document_identity(self) -> str:
+        """The model key the cache keeps this embedder's document vectors under."""
         if not self._document_quantised:
             return self._torch.identity
         from index.encoders.onnx import QUANTISATION
@@ -195,7 +196,7 @@ class Embedder:
             Path(self.model_name) / "tokenizer.json",
             threads=_available_cores(),
             batch_size=16,  # on the report's sentences faster than 32 or 64
-            identity=self._document_identity,
+            identity=self.document_identity,
         )
 
     def _embed_cached(self, texts: list[str], cache: EmbeddingCache) -> np.ndarray:

@@ -17,3 +17,7 @@ class IndexLoadError(IndexError_):
 
 class EmbeddingError(IndexError_):
     """The embedding model cannot be loaded or run."""
+
+
+class CacheError(IndexError_):
+    """The cache directory cannot be listed or pruned (unknown area, unreadable directory)."""

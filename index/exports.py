@@ -63,6 +63,15 @@ class OnnxExports:
         """
         return self.int8_graph() if self.quantised else self.float_graph()
 
+    def cache_entries(self) -> list[Path]:
+        """The cached exports a build with these settings reads: the one it embeds the
+        report with and copies into the index (the float one only while the int8 one is
+        made)."""
+        if not self.wanted:
+            return []
+        cached = cached_export_path(self.config, "onnx-int8" if self.quantised else "onnx")
+        return [] if cached is None else [cached]
+
     def write_query_encoder(self, out: Path) -> None:
         """Write the query encoder the settings ask for to `out`."""
         self._check_local_model()
@@ -75,7 +84,7 @@ class OnnxExports:
         the next one, see `remove_stale_temp_dirs`), then copied into the cache under a
         temporary name and renamed, so the cache never holds a partial export for long.
         """
-        cached = _cached_export_path(self.config, kind)
+        cached = cached_export_path(self.config, kind)
         if cached is not None and intact(cached):
             return cached
         made = self._scratch / f"{kind}.onnx"
@@ -95,7 +104,7 @@ class OnnxExports:
             )
 
 
-def _cached_export_path(config: IndexConfig, kind: str) -> Path | None:
+def cached_export_path(config: IndexConfig, kind: str) -> Path | None:
     """Where the cache keeps this model's `kind` export, or None without a cache directory."""
     if config.cache_dir is None:
         return None

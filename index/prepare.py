@@ -84,7 +84,7 @@ def prepare(
         )
     if cache_dir is None:
         return analyse(passages, dictionary_dir=dictionary_dir)
-    path = Path(cache_dir) / "analysis" / f"analysis-{_key(passages, dictionary_dir)}.json"
+    path = analysis_path(passages, dictionary_dir=dictionary_dir, cache_dir=cache_dir)
     data = read_json(path)
     if data is not None:
         try:
@@ -94,6 +94,11 @@ def prepare(
     analysis = analyse(passages, dictionary_dir=dictionary_dir)
     store_json(path, analysis.to_dict())
     return analysis
+
+
+def analysis_path(passages: Sequence[Passage], *, dictionary_dir: Path, cache_dir: Path) -> Path:
+    """The cache entry of the analysis of `passages` (made by this code, these dictionaries)."""
+    return Path(cache_dir) / "analysis" / f"analysis-{_key(passages, dictionary_dir)}.json"
 
 
 def analyse(passages: Sequence[Passage], *, dictionary_dir: Path) -> Analysis:

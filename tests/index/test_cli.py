@@ -9,18 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli.index import register
 from index import build as index_build
 from index.encoders.registry import MINILM_MODEL
 
 EXCERPT = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "report_excerpt.txt"
-
-
-@pytest.fixture()
-def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
 
 
 def test_index_then_search(
@@ -61,11 +53,8 @@ def test_index_if_needed_skips_only_an_up_to_date_index(
 
 
 def test_index_if_needed_rebuilds_after_a_code_change(
-    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: typer.Typer, small_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MINUSMA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("MINUSMA_EMBEDDING_MODEL", MINILM_MODEL)  # CLI mechanics: small model
-    monkeypatch.setenv("MINUSMA_QUERY_ENCODER", "torch")
     runner = CliRunner()
     args = ["index", str(EXCERPT), "--index-dir", str(tmp_path / "index"), "--if-needed"]
     first = runner.invoke(app, args)

