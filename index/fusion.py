@@ -21,21 +21,16 @@ Ranked = list[tuple[int, float]]
 # hoeveel/how many, a date for wanneer/when; absent for other questions).
 # Weights: per language, the grid point (dense 1; bm25 0-1, chars 0-0.4, sentence 0-1, cue
 # 0-0.6) with the best R@5 + MRR@10, fitted with multilingual-e5-small on the 132 Dutch
-# gold questions (bench/retrieval_table.py --cv reports them 5-fold cross-validated,
-# README). English: chars, sentence and cue refitted without translation (the default) on
-# the 60 answerable English tuning questions (gold, english_probe, nearmiss_dev,
-# constraint_probe; coarse grid chars 0-0.8, sentence 0-1, cue 0-0.6, ties to the smaller
-# weights; bench/english_route.py --refit): 4 of 5 folds pick chars 0.4, sentence 1, cue 0
-# (R@5 / MRR@10 held out 0.733 / 0.530; the former chars 0.2, cue 0.3: 0.717 / 0.513).
-# "bm25" keeps the weight 1 fitted with the translation on the then 50 English questions.
-# For an English query "bm25" scores its dictionary translation (index/translate.py); when
-# no table is in use (MINUSMA_TRANSLATE_ENGLISH off, or an index built without the
-# dictionaries) the loaded index gives English "bm25" no weight
-# (`without_untranslated_bm25`). The weights are recorded in the manifest.
+# gold questions and on the 50 English ones (gold + eval/gold/english_probe.jsonl, with
+# the dictionary translation); bench/retrieval_table.py --cv reports them 5-fold
+# cross-validated (README). For an English query "bm25" scores its dictionary
+# translation (index/translate.py); when no table is in use (MINUSMA_TRANSLATE_ENGLISH
+# off, or an index built without the dictionaries) the loaded index gives English "bm25"
+# no weight (`without_untranslated_bm25`). The weights are recorded in the manifest.
 CANDIDATES = 50
 FUSION_WEIGHTS: dict[Language, dict[str, float]] = {
     "nl": {"bm25": 0.5, "dense": 1.0, "chars": 0.4, "sentence": 0.5, "cue": 0.6},
-    "en": {"bm25": 1.0, "dense": 1.0, "chars": 0.4, "sentence": 1.0, "cue": 0.0},
+    "en": {"bm25": 1.0, "dense": 1.0, "chars": 0.2, "sentence": 1.0, "cue": 0.3},
 }
 
 
