@@ -30,7 +30,7 @@ import itertools
 import json
 import os
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,14 +128,21 @@ def summary(
     return best, contradicting, max(clauses), min(clauses), coverage
 
 
-def grid(
-    items: list[Looked], signals: frozenset[str], weighting: Weighting
-) -> tuple[list[tuple[float, float]], np.ndarray]:
-    """Every (partial, supported) pair and, per pair, which items it gets right."""
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """Every (partial, supported) pair and, per pair, what it says on each item."""
+
+    pairs: list[tuple[float, float]]
+    said: np.ndarray  # pairs x items, verdict strings
+    right: np.ndarray  # pairs x items, said == expected
+
+
+def grid(items: list[Looked], signals: frozenset[str], weighting: Weighting) -> Grid:
+    """The verdicts of every (partial, supported) pair on the items."""
     expected = np.array([i.gold.expected_verdict for i in items])
     rows = np.array([summary(i, signals, weighting) for i in items]).T
     whole, contradicting, best, worst, coverage = rows
-    pairs, right = [], []
+    pairs, verdicts = [], []
     for partial, supported in itertools.product(PARTIAL, SUPPORTED):
         holds = (whole >= supported) & (whole >= contradicting)
         some = (best >= supported) & (worst < supported)
@@ -147,8 +154,9 @@ def grid(
             ),
         )
         pairs.append((partial, supported))
-        right.append(said == expected)
-    return pairs, np.array(right)
+        verdicts.append(said)
+    said_all = np.array(verdicts)
+    return Grid(pairs, said_all, said_all == expected)
 
 
 def pick(pairs: list[tuple[float, float]], right: np.ndarray) -> tuple[int, int]:
@@ -163,32 +171,39 @@ def pick(pairs: list[tuple[float, float]], right: np.ndarray) -> tuple[int, int]
     return int(tied[len(tied) // 2]), width
 
 
-def choose(
-    grids: dict[Weighting, tuple[list[tuple[float, float]], np.ndarray]], keep: np.ndarray
-) -> tuple[Weighting, int]:
+def choose(grids: dict[Weighting, Grid], keep: np.ndarray) -> tuple[Weighting, int]:
     """The weighting and threshold row picked on the claims in `keep`: best accuracy, then
     the widest plateau of tied threshold pairs, then the first in grid order."""
     best: tuple[float, int, Weighting, int] | None = None
-    for weighting, (pairs, right) in grids.items():
-        row, width = pick(pairs, right[:, keep])
-        accuracy = float(right[row, keep].mean())
+    for weighting, g in grids.items():
+        row, width = pick(g.pairs, g.right[:, keep])
+        accuracy = float(g.right[row, keep].mean())
         if best is None or (accuracy, width) > best[:2]:
             best = (accuracy, width, weighting, row)
     assert best is not None
     return best[2], best[3]
 
 
-def held_out(
-    grids: dict[Weighting, tuple[list[tuple[float, float]], np.ndarray]],
-    folds: list[np.ndarray],
-    n: int,
-) -> float:
-    """Accuracy on each fold's claims of the weights and thresholds picked without them."""
-    hits = 0
+def held_out(grids: dict[Weighting, Grid], folds: list[np.ndarray], n: int) -> np.ndarray:
+    """What the weights and thresholds picked without each fold's claims say on them."""
+    said = np.empty(n, dtype=object)
     for fold in folds:
         weighting, row = choose(grids, np.setdiff1d(np.arange(n), fold))
-        hits += int(grids[weighting][1][row, fold].sum())
-    return hits / n
+        said[fold] = grids[weighting].said[row, fold]
+    return said
+
+
+def confusion(items: list[Looked], said: list[np.ndarray]) -> dict[str, dict[str, float]]:
+    """Per distortion kind, how often each expected -> said pair occurs (mean over runs)."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for run in said:
+        for item, verdict_said in zip(items, run, strict=True):
+            expected = item.gold.expected_verdict
+            counts[item.distortion][f"{expected} -> {verdict_said}"] += 1
+    return {
+        kind: {pair: round(n / len(said), 1) for pair, n in sorted(c.items())}
+        for kind, c in sorted(counts.items())
+    }
 
 
 def answers_top3(checker: ClaimChecker) -> float:
@@ -219,37 +234,48 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("--claims", type=Path, nargs="+", default=None)
     parser.add_argument("--no-answers", action="store_true", help="skip the answers' top 3")
+    parser.add_argument(
+        "--no-ablation", action="store_true", help="score only the signals in use, not subsets"
+    )
     args = parser.parse_args()
     settings = Settings() if args.index_dir is None else Settings(index_dir=args.index_dir)
     checker = build_engine(settings).checker
     paths = args.claims or [DEFAULT_GOLD_DIR / name for name in CLAIM_FILES]
     items = [look_up(checker, claim, distortion) for claim, distortion in load(paths)]
     n = len(items)
+    expected = np.array([i.gold.expected_verdict for i in items])
     shuffles = [np.random.default_rng(seed).permutation(n) for seed in range(SHUFFLES)]
     subsets = {}
-    for size in range(len(SIGNALS) + 1):
+    confusions = {}
+    for size in [len(SIGNALS)] if args.no_ablation else range(len(SIGNALS) + 1):
         for subset in itertools.combinations(sorted(SIGNALS), size):
             signals = frozenset(subset)
             grids = {(w, z): grid(items, signals, (w, z)) for w in WEIGHTS for z in FULL_ZS}
             (weights, full_z), row = choose(grids, np.arange(n))
-            pairs, right = grids[(weights, full_z)]
+            picked = grids[(weights, full_z)]
             five = [
                 held_out(grids, [order[k::FOLDS] for k in range(FOLDS)], n) for order in shuffles
             ]
+            one_out = held_out(grids, [np.array([k]) for k in range(n)], n)
             subsets["+".join(subset) or "none"] = {
                 "support_weights": weights,
                 "full_z": full_z,
-                "thresholds (partial, supported)": pairs[row],
-                "in_sample": round(float(right[row].mean()), 4),
-                "leave_one_out": round(held_out(grids, [np.array([k]) for k in range(n)], n), 4),
-                "5_fold": round(float(np.mean(five)), 4),
+                "thresholds (partial, supported)": picked.pairs[row],
+                "in_sample": round(float(picked.right[row].mean()), 4),
+                "leave_one_out": round(float(np.mean(one_out == expected)), 4),
+                "5_fold": round(float(np.mean([run == expected for run in five])), 4),
             }
+            if signals == SIGNALS:
+                confusions = {
+                    "in_sample": confusion(items, [picked.said[row]]),
+                    "nested_5_fold (mean of the shuffles)": confusion(items, five),
+                }
     current = (settings.cite_partial_threshold, settings.cite_supported_threshold)
-    pairs, right = grid(items, SIGNALS, (SUPPORT_WEIGHTS, FULL_Z))
+    now = grid(items, SIGNALS, (SUPPORT_WEIGHTS, FULL_Z))
     said = {i.gold.id: verdict(i, *current, SIGNALS) for i in items}
-    for pair, row in zip(pairs, right, strict=True):  # the grid computes what `decide` says
+    for pair, row in zip(now.pairs, now.said, strict=True):  # the grid computes what `decide` says
         if pair == current:
-            assert [said[i.gold.id] == i.gold.expected_verdict for i in items] == list(row)
+            assert [said[i.gold.id] for i in items] == list(row)
     per_kind: dict[str, list[bool]] = defaultdict(list)
     for item in items:
         ok = said[item.gold.id] == item.gold.expected_verdict
@@ -269,6 +295,7 @@ def main() -> None:
             if said[i.gold.id] != i.gold.expected_verdict
         },
         "subsets": subsets,
+        "confusion (all signals; expected -> said, per distortion)": confusions,
         "supported_top3": rate(top3) if top3 else None,
     }
     if not args.no_answers:
