@@ -29,6 +29,7 @@ appeltaart?"), which only it abstains on (tests/service/test_api.py), so it stay
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -111,6 +112,19 @@ class Rates:
     probe_false: int  # answerable questions of both probes abstained on
     nearmiss_probe_false: int  # of them, nearmiss_probe's
     probe_evidence: int  # answerable probe questions answered with their evidence
+    tuning_auc: float  # how well the confidence ranks answerable above near misses, in sample
+    probe_auc: float  # the same on the probes: threshold-free, what generalises
+
+
+def ranking_auc(rows: list[Row]) -> float:
+    """The chance that an answerable question's confidence is above a near miss's (ties
+    count half): 1.0 separates them perfectly, 0.5 is no better than chance."""
+    answerable = [r.confidence for r in rows if r.answerable]
+    near = [r.confidence for r in rows if not r.answerable]
+    if not answerable or not near:
+        return float("nan")
+    wins = sum((a > n) + 0.5 * (a == n) for a in answerable for n in near)
+    return wins / (len(answerable) * len(near))
 
 
 def measure(tuning: list[Row], probes: list[Row], *, nearmiss_probe: set[str]) -> Rates:
@@ -128,6 +142,8 @@ def measure(tuning: list[Row], probes: list[Row], *, nearmiss_probe: set[str]) -
             abstains[r.id] for r in probes if r.answerable and r.id in nearmiss_probe
         ),
         probe_evidence=sum(r.evidence_ok and not abstains[r.id] for r in probes if r.answerable),
+        tuning_auc=ranking_auc(tuning),
+        probe_auc=ranking_auc(probes),
     )
 
 
@@ -143,20 +159,28 @@ def verdict(off: Rates, shipped: Rates) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--probes",
+        nargs="+",
+        default=list(PROBES),
+        help="frozen probe files (names in eval/gold); the first one holds the near misses",
+    )
+    probes = tuple(parser.parse_args().probes)
     engine = build_engine(Settings())
     tuning_questions = [q for name in TUNING for q in load_jsonl(GOLD / f"{name}.jsonl")]
-    probe_questions = [q for name in PROBES for q in load_jsonl(GOLD / f"{name}.jsonl")]
-    nearmiss_probe = {q["id"] for q in load_jsonl(GOLD / f"{PROBES[0]}.jsonl")}
+    probe_questions = [q for name in probes for q in load_jsonl(GOLD / f"{name}.jsonl")]
+    nearmiss_probe = {q["id"] for q in load_jsonl(GOLD / f"{probes[0]}.jsonl")}
     near_misses = sum(not q["evidence"] for q in probe_questions)
     answerable = len(probe_questions) - near_misses
     own = sum(bool(q["evidence"]) for q in probe_questions if q["id"] in nearmiss_probe)
     print(
         "| rule switched off | threshold | false abst. (tuning CV) | near-miss abst. "
-        f"(tuning CV) | near-miss abst. ({PROBES[0]}, of {near_misses}) | false abst. "
-        f"({PROBES[0]}, of {own}) | false abst. (both probes, of {answerable}) | evidence "
-        f"(both probes, of {answerable}) | held out |"
+        f"(tuning CV) | near-miss abst. ({probes[0]}, of {near_misses}) | false abst. "
+        f"({probes[0]}, of {own}) | false abst. (probes, of {answerable}) | evidence "
+        f"(probes, of {answerable}) | AUC tuning / probes | held out |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     shipped: Rates | None = None
     for name, patches in ABLATIONS.items():
         with ExitStack() as stack:
@@ -174,6 +198,7 @@ def main() -> None:
             f"| {rates.nearmiss_probe_false / own:.3f} ({rates.nearmiss_probe_false}) "
             f"| {rates.probe_false / answerable:.3f} ({rates.probe_false}) "
             f"| {rates.probe_evidence / answerable:.3f} ({rates.probe_evidence}) "
+            f"| {rates.tuning_auc:.3f} / {rates.probe_auc:.3f} "
             f"| {'-' if rates is shipped else verdict(rates, shipped)} |",
             flush=True,
         )
