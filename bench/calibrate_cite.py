@@ -1,8 +1,10 @@
 """Calibrate the claim verdicts of /api/cite on the gold and dev claims, cross-validated.
 
-Every claim of eval/gold/claims.jsonl and eval/gold/claims_dev.jsonl is looked up once
-(ClaimChecker.weigh: the ranked matches, and how the first three support the claim and
-each of its clauses, with the contradiction signals each match raises). Then, for every
+Every claim of eval/gold/claims.jsonl, eval/gold/claims_dev.jsonl and
+eval/gold/claims_dev2.jsonl (the second dev set, 2026-12-03: supported claims reworded the way
+a briefing writer summarises, so the thresholds are not fitted to light paraphrases only) is
+looked up once (ClaimChecker.weigh: the ranked matches, and how the first three support the
+claim and each of its clauses, with the contradiction signals each match raises). Then, for every
 subset of the signals (polarity, quantifier, replaced), a grid search picks the support
 weights (soft coverage, term coverage, similarity), FULL_Z and the two thresholds
 (`partial`: the clause coverage floor; `supported`: the whole claim's support score) with
@@ -58,7 +60,7 @@ from service.cite import (  # noqa: E402
 from service.engine import build_engine  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
-CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl")
+CLAIM_FILES = ("claims.jsonl", "claims_dev.jsonl", "claims_dev2.jsonl")
 SUPPORTED = [round(x * 0.01, 2) for x in range(20, 81)]
 PARTIAL = [round(x * 0.05, 2) for x in range(15)]  # clause coverage floors, 0-0.7
 WEIGHTS = [
@@ -67,6 +69,7 @@ WEIGHTS = [
     for lexical in range(4)
 ]
 FULL_ZS = [4.0, 6.0, 8.0, 10.0, 12.0]
+DEV_SOURCES = {"d": "dev", "x": "dev2"}  # id prefix -> claims file, for the per-kind rates
 FOLDS = 5
 SHUFFLES = 10
 Weighting = tuple[tuple[float, float, float], float]
@@ -279,7 +282,7 @@ def main() -> None:
     per_kind: dict[str, list[bool]] = defaultdict(list)
     for item in items:
         ok = said[item.gold.id] == item.gold.expected_verdict
-        source = "dev" if item.gold.id.startswith("d") else "gold"
+        source = DEV_SOURCES.get(item.gold.id[0], "gold")
         per_kind[f"{source}/{item.gold.kind}"].append(ok)
         per_kind[f"distortion={item.distortion}"].append(ok)
     top3 = [i.in_top3 for i in items if i.in_top3 is not None]
