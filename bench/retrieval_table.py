@@ -10,6 +10,7 @@ optional `also` strings (other passages that answer the question too), after nor
 prints the held-out (not the training) numbers and the weights fitted on all questions.
 
     .venv/bin/python bench/retrieval_table.py [--index-dir DIR] [--explore] [--cv] [--misses]
+        [--gold FILE ...] [--ranks OUT.json]
 """
 
 from __future__ import annotations
@@ -292,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cv", action="store_true", help="cross-validate the fusion weights")
     parser.add_argument("--misses", action="store_true", help="list hybrid misses at 5")
     parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain row")
+    parser.add_argument(
+        "--ranks", type=Path, default=None, help="write {row: {question id: rank}} as JSON"
+    )
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -324,6 +328,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows[f"hybrid, weights {FOLDS}-fold cross-validated"] = cross_validate(index, questions)
     print(table(rows, questions))
     print(f"\n{len(questions)} answerable questions; evidence found in no passage: {unmatched}")
+    if args.ranks:
+        dump = {
+            name: {q.qid: r for q, r in zip(questions, ranks, strict=True)}
+            for name, ranks in rows.items()
+        }
+        args.ranks.write_text(json.dumps(dump, indent=1), encoding="utf-8")
     if args.misses:
         print_misses(index, questions, rows["hybrid"])
 
