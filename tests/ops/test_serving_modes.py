@@ -34,9 +34,13 @@ TOP_K = 10
 # Fused scores of the same passage under the two encoders. The default encoder has int8
 # weights (e5 query vectors within cosine ~0.99 of torch's); min-max fusion magnifies that
 # for low-ranked passages: measured mean gap 0.005, largest 0.055 (the float export:
-# < 0.001). The same best passage always; the rest of the top 10 overlaps by >= 0.9 (e5,
-# measured 0.925: its passages sit closer together than MiniLM's, which gave 0.95+).
+# < 0.001). The same best passage; the rest of the top 10 overlaps by >= 0.9 (e5,
+# measured 0.925: its passages sit closer together than MiniLM's, which gave 0.95+); the
+# best passage may differ only where two are tied (TIE).
 SCORE_TOLERANCE = 0.08
+# Two passages within this fused score of each other are a tie either encoder may break
+# ("Met hoeveel mensen hebben de onderzoekers uitgebreid gesproken?": 0.805 / 0.803).
+TIE = 0.01
 MEAN_SCORE_TOLERANCE = 0.01
 
 
@@ -80,8 +84,12 @@ def test_onnx_and_torch_servers_rank_alike(
     for query in _queries(report_index_dir):
         onnx, torch = _ranking(onnx_server, query), _ranking(torch_server, query)
         assert onnx and torch, query
-        assert onnx[0][0] == torch[0][0], f"different best passage for {query!r}"
-        torch_scores = dict(torch)
+        torch_scores, onnx_scores = dict(torch), dict(onnx)
+        if onnx[0][0] != torch[0][0]:  # only a near-tie may swap: both lead by a hair
+            tie = onnx_scores.get(torch[0][0], 0.0), torch_scores.get(onnx[0][0], 0.0)
+            assert onnx[0][1] - tie[0] <= TIE and torch[0][1] - tie[1] <= TIE, (
+                f"different best passage for {query!r}: {onnx[:2]} vs {torch[:2]}"
+            )
         shared = [(pid, score) for pid, score in onnx if pid in torch_scores]
         overlaps.append(len(shared) / len(torch))
         gaps += [abs(score - torch_scores[pid]) for pid, score in shared]
