@@ -21,12 +21,13 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import closing, suppress
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index.build import build_embedder
+from index.embed import EMBEDDINGS_FILE, cached_models, forget_models
 from index.encoders.e5 import models_lock
 from index.errors import CacheError
 from index.exports import OnnxExports
@@ -39,7 +40,6 @@ from ingest.models import IngestConfig, Passage
 from ingest.pipeline import cached_passages
 
 AREAS = ("models", "onnx", "ingest", "analysis", "embeddings")
-EMBEDDINGS_FILE = "embeddings.sqlite"
 MIN_AGE_S = 600.0
 
 
@@ -215,33 +215,27 @@ def _embedding_entries(
     if not database.is_file():
         return []
     recent = _modified(database) > now - MIN_AGE_S
-    rows = _query(database, "SELECT model, SUM(LENGTH(key) + LENGTH(vec)) FROM vectors GROUP BY 1")
+    with _embedding_cache(database):
+        models = cached_models(database)
     return [
         CacheEntry(
             area="embeddings",
             name=model,
             paths=(database,),
-            size=int(size or 0),
+            size=size,
             current=model in current.embeddings,
             indexed=model in indexed.embeddings,
             recent=recent,
         )
-        for model, size in sorted(rows)
+        for model, size in models
     ]
 
 
-def _query(database: Path, sql: str, rows: Sequence[tuple[str, ...]] = ()) -> list[tuple]:
-    """Run `sql` (once per row of `rows` when given) in one transaction.
-
-    Raises:
-        CacheError: the file is not an embedding cache (damaged, or another database).
-    """
+@contextmanager
+def _embedding_cache(database: Path) -> Iterator[None]:
+    """Turns "not an embedding cache" (damaged, or another database) into a CacheError."""
     try:
-        with closing(sqlite3.connect(str(database), timeout=30)) as conn, conn:
-            if rows:
-                conn.executemany(sql, rows)
-                return []
-            return conn.execute(sql).fetchall()
+        yield
     except sqlite3.DatabaseError as exc:
         raise CacheError(
             f"{database} is not a readable embedding cache ({exc}); remove it (the next "
@@ -290,14 +284,8 @@ def _remove(paths: Sequence[Path]) -> int:
 
 def _delete_rows(database: Path, models: list[str]) -> int:
     before = database.stat().st_size
-    _query(database, "DELETE FROM vectors WHERE model = ?", [(m,) for m in models])
-    # VACUUM gives the pages back to the file system; when a build holds the database, the
-    # freed pages are reused by later rows instead
-    with (
-        closing(sqlite3.connect(str(database), timeout=30)) as conn,
-        suppress(sqlite3.OperationalError),
-    ):
-        conn.execute("VACUUM")
+    with _embedding_cache(database):
+        forget_models(database, models)
     return max(0, before - database.stat().st_size)
 
 

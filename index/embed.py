@@ -15,6 +15,7 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import closing, suppress
 from functools import cached_property
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from index.models import IndexConfig
 # Queries longer than this are cut before tokenising: the model sees at most 256 tokens
 # anyway, and tokenising 100 KB of text would only cost time.
 MAX_QUERY_CHARS = 4000
+EMBEDDINGS_FILE = "embeddings.sqlite"  # the embedding cache, in the cache directory
 
 
 class EmbeddingCache:
@@ -69,6 +71,32 @@ class EmbeddingCache:
         self._conn.close()
 
 
+def cached_models(path: Path) -> list[tuple[str, int]]:
+    """Each model identity in the embedding cache at `path`, with the bytes of its rows.
+
+    Raises:
+        sqlite3.DatabaseError: the file is not an embedding cache.
+    """
+    with closing(sqlite3.connect(str(path), timeout=30)) as conn:
+        rows = conn.execute("SELECT model, SUM(LENGTH(key) + LENGTH(vec)) FROM vectors GROUP BY 1")
+        return [(model, int(size or 0)) for model, size in sorted(rows)]
+
+
+def forget_models(path: Path, models: Sequence[str]) -> None:
+    """Delete the vectors of `models` from the embedding cache at `path`, in one transaction,
+    and give the pages back to the file system (VACUUM; when a build holds the database,
+    the freed pages are reused by its later rows instead).
+
+    Raises:
+        sqlite3.DatabaseError: the file is not an embedding cache.
+    """
+    with closing(sqlite3.connect(str(path), timeout=30)) as conn:
+        with conn:
+            conn.executemany("DELETE FROM vectors WHERE model = ?", [(m,) for m in models])
+        with suppress(sqlite3.OperationalError):
+            conn.execute("VACUUM")
+
+
 def text_key(text: str) -> str:
     """The cache key of an already-prefixed text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -105,7 +133,7 @@ class Embedder:
         self.query_encoder_path = query_encoder_path
         self._document_export = document_encoder
         self._document_quantised = document_quantised
-        self._cache_path = cache_dir / "embeddings.sqlite" if cache_dir else None
+        self._cache_path = cache_dir / EMBEDDINGS_FILE if cache_dir else None
         self._torch = TorchEncoder(model, label=model_label)
         self.embedded = 0  # texts sent to the model by embed_passages
         self.cache_hits = 0
