@@ -352,6 +352,9 @@ QUESTION_PROBES = {
     "retrieval_probe2.jsonl": ProbeSpec(r"s\d{2}", 52, 0, (10, 10)),
     # the third, written the same way (frozen 2026-12-03; never tuned on)
     "retrieval_probe3.jsonl": ProbeSpec(r"t\d{2}", 52, 0, (10, 10)),
+    # the fourth (frozen 2026-12-03; never tuned on): new ground, a third of the Dutch in
+    # everyday words, at least ten `why`
+    "retrieval_probe4.jsonl": ProbeSpec(r"v\d{2}", 60, 0, (12, 12)),
     # plausible near misses (the report's topics and actors) beside answerable questions
     "nearmiss_probe.jsonl": ProbeSpec(r"n\d{2}", 22, 22, (6, 20)),
     # a fresh set of the same kind (2026-12-03), over the whole report, for the next tuning round
@@ -433,6 +436,26 @@ def test_whole_report_retrieval_probes_cover_the_whole_report(name: str, report:
     assert all(chapters[str(n)] >= 6 for n in range(4, 8)), chapters
     footnotes = [q["id"] for q in items if any(_is_footnote(report, e) for e in q["evidence"])]
     assert len(footnotes) >= 10, footnotes
+
+
+def test_fourth_retrieval_probe_holds_its_mix(report: str) -> None:
+    """retrieval_probe4 (frozen 2026-12-03): 48+ Dutch and 12 English answerable questions,
+    about a third of the Dutch in everyday words, 10+ `why`, at least three of each other
+    kind, every chapter (the body most), footnotes and `also` strings."""
+    items = _load("retrieval_probe4.jsonl")
+    assert all(q["kind"] != "unanswerable" for q in items)
+    dutch = [q for q in items if q["lang"] == "nl"]
+    assert len(dutch) >= 48 and len(items) - len(dutch) == 12, len(dutch)
+    kinds = Counter(q["kind"] for q in dutch)
+    assert 4 * kinds["paraphrase"] >= len(dutch) and 2 * kinds["paraphrase"] < len(dutch), kinds
+    assert Counter(q["kind"] for q in items)["why"] >= 10
+    assert all(kinds[k] >= 3 for k in ("fact", "how", "list", "summary")), kinds
+    chapters = Counter(q["sections"][0].split(".")[0] for q in items)  # where the evidence is
+    assert chapters["0"] >= 1 and all(chapters[str(n)] >= 3 for n in range(1, 9)), chapters
+    assert all(chapters[str(n)] >= 6 for n in range(4, 8)), chapters
+    footnotes = [q["id"] for q in items if any(_is_footnote(report, e) for e in q["evidence"])]
+    assert len(footnotes) >= 6, footnotes
+    assert sum("also" in q for q in items) >= 3
 
 
 @pytest.mark.parametrize(
