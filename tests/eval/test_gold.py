@@ -361,6 +361,8 @@ QUESTION_PROBES = {
     "nearmiss_probe2.jsonl": ProbeSpec(r"m\d{2}", 26, 26, (8, 16)),
     # a third of the same kind (frozen 2026-12-03): new ground, near misses paired with twins
     "nearmiss_probe3.jsonl": ProbeSpec(r"u\d{2}", 26, 26, (8, 16)),
+    # a fourth (frozen 2026-12-03): details no earlier question asks, near misses paired with twins
+    "nearmiss_probe4.jsonl": ProbeSpec(r"y\d{2}", 30, 25, (10, 16)),
     # issue 14's dev set for abstention (tuned on, unlike the frozen probes above)
     "nearmiss_dev.jsonl": ProbeSpec(r"d\d{2}", 30, 30, (6, 16)),
 }
@@ -460,7 +462,12 @@ def test_fourth_retrieval_probe_holds_its_mix(report: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "least_per_kind"),
-    [("nearmiss_probe.jsonl", 2), ("nearmiss_probe2.jsonl", 3), ("nearmiss_probe3.jsonl", 3)],
+    [
+        ("nearmiss_probe.jsonl", 2),
+        ("nearmiss_probe2.jsonl", 3),
+        ("nearmiss_probe3.jsonl", 3),
+        ("nearmiss_probe4.jsonl", 3),
+    ],
 )
 def test_nearmiss_probes_mix_languages_and_kinds(name: str, least_per_kind: int) -> None:
     items = _load(name)
@@ -477,9 +484,11 @@ def test_nearmiss_probes_mix_languages_and_kinds(name: str, least_per_kind: int)
             assert q["answer"] == no_answer[q["lang"]], q["id"]
 
 
-@pytest.mark.parametrize("name", ["nearmiss_probe2.jsonl", "nearmiss_probe3.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["nearmiss_probe2.jsonl", "nearmiss_probe3.jsonl", "nearmiss_probe4.jsonl"]
+)
 def test_later_nearmiss_probes_span_the_report(name: str) -> None:
-    """nearmiss_probe2 and 3 have answerable questions from the Voorwoord to chapter 8, some
+    """nearmiss_probe2, 3 and 4 have answerable questions from the Voorwoord to chapter 8, some
     asked in everyday words, as many near misses as answerable questions give or take a few."""
     items = _load(name)
     answerable = [q for q in items if q["kind"] != "unanswerable"]
