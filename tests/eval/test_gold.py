@@ -40,8 +40,8 @@ def questions() -> list[dict[str, Any]]:
     return _load("questions.jsonl")
 
 
-# the gold claims, the two dev sets and the three held-out claim probes (eval/gold/README.md):
-# every claim check runs on all six
+# the gold claims, the two dev sets and the four held-out claim probes (eval/gold/README.md):
+# every claim check runs on all seven
 CLAIM_FILES = (
     "claims.jsonl",
     "claims_dev.jsonl",
@@ -49,6 +49,7 @@ CLAIM_FILES = (
     "claim_probe.jsonl",
     "claim_probe2.jsonl",
     "claim_probe3.jsonl",
+    "claim_probe4.jsonl",
 )
 DISTORTIONS = {"none", "number", "year", "actor", "overstated", "negated", "reversed"}
 DISTORTIONS |= {"added_detail", "unsupported"}
@@ -259,7 +260,7 @@ def test_claim_schema(claims: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "duplicate claim ids"
     for c in claims:
         assert set(c) >= {"id", "claim", "kind", "expected_verdict", "evidence", "sections"}, c
-        assert re.fullmatch(r"c\d{3}|d\d{2}|x\d{2}|k\d{2}|b\d{2}|w\d{2}", c["id"]), c["id"]
+        assert re.fullmatch(r"c\d{3}|d\d{2}|x\d{2}|k\d{2}|b\d{2}|w\d{2}|z\d{2}", c["id"]), c["id"]
         assert isinstance(c["claim"], str) and len(c["claim"]) >= 20, c["id"]
         assert c["kind"] in CLAIM_KINDS and c["expected_verdict"] in VERDICTS, c["id"]
         assert all(SECTION.match(s) for s in c["sections"]), c["id"]
@@ -536,10 +537,15 @@ def test_second_dev_claims_hold_the_written_mix() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "ids"), [("claim_probe2.jsonl", r"b\d{2}"), ("claim_probe3.jsonl", r"w\d{2}")]
+    ("name", "ids"),
+    [
+        ("claim_probe2.jsonl", r"b\d{2}"),
+        ("claim_probe3.jsonl", r"w\d{2}"),
+        ("claim_probe4.jsonl", r"z\d{2}"),
+    ],
 )
 def test_fresh_claim_probes_are_apart_and_mixed(name: str, ids: str) -> None:
-    """The second and third claim probes (frozen 2026-12-03, never tuned on) share no claim
+    """The second, third and fourth claim probes (frozen 2026-12-03, never tuned on) share no claim
     with the other claim files, label every claim with its distortion and hold the written mix."""
     probe = _load(name)
     assert all(re.fullmatch(ids, c["id"]) for c in probe)
