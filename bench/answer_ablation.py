@@ -12,7 +12,8 @@ answerable questions on
 - tune: the pooled tuning questions (gold + english_probe + nearmiss_dev and
   constraint_probe answerables) in sample and 5-fold cross-validated the same way;
 - probe: the old frozen probes' answerables (retrieval_probe, nearmiss_probe), measured
-  only: nothing here is fitted on them, and they are read only to report;
+  only: nothing here is fitted on them, and they are read only to report (`--no-probes`
+  leaves them unread, for a helper that may not see them);
 - chars: the mean length of the pooled tuning answers (characters of the answer text).
 
 An answer holds the evidence as in eval/runner.py: not abstained, and the answer text or a
@@ -341,11 +342,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="fixes the 5 folds")
     parser.add_argument("--only", help="run only the variants whose name contains this")
     parser.add_argument("--length", action="store_true", help="only the sentence-budget study")
+    parser.add_argument(
+        "--no-probes", action="store_true", help="read no frozen probe (PROBES columns left out)"
+    )
     args = parser.parse_args()
     answerer = build_engine(Settings()).answerer
     memoised_search(answerer)
     tuning = {name: load_answerable(name) for name in TUNING}
-    probes = {name: load_answerable(name) for name in PROBES}
+    probes = {} if args.no_probes else {name: load_answerable(name) for name in PROBES}
     if args.length:
         for row in length_study(answerer, tuning, seed=args.seed):
             print(row, flush=True)
