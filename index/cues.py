@@ -38,11 +38,15 @@ _DATE = re.compile(
 )
 
 
+def function_words(text: str) -> tuple[int, int]:
+    """How many English-only and how many Dutch-only function words `text` has."""
+    tokens = words(text)
+    return sum(t in _ENGLISH for t in tokens), sum(t in _DUTCH for t in tokens)
+
+
 def query_language(query: str) -> Language:
     """ "en" when the query has more English-only than Dutch-only function words."""
-    tokens = words(query)
-    english = sum(t in _ENGLISH for t in tokens)
-    dutch = sum(t in _DUTCH for t in tokens)
+    english, dutch = function_words(query)
     return "en" if english > dutch else "nl"
 
 

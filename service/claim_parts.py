@@ -28,10 +28,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
+from text_to_num import alpha2digit
 
 from index.analysis import STOPWORDS, fold, words
+from index.cues import function_words
 from ingest.sentences import split_sentences
 from service.evidence import informativeness
 
@@ -44,23 +47,14 @@ MATCH_CACHE = 50_000  # words whose soft matches are kept (the cache is emptied 
 _CLAUSE_BREAK = re.compile(
     r"\s*[,;:]\s+|\s+(?:en|maar|terwijl|want|doch|and|but|while|whereas)\s+", re.IGNORECASE
 )
-_NUMBER = re.compile(r"\d+")
+# A digit run, but not an ordinal's (text2num writes derde 3e, second 2nd): no count.
+_NUMBER = re.compile(r"\d+(?!\d|(?:e|de|ste|st|nd|rd|th)\b)")
 _PART = re.compile(r"[,;:–]")  # the parts of a sentence a negation is taken to stand in
-# Number words (Dutch and English) as the digits they stand for; `een`/`one` are left out
-# (articles and pronouns far more often than counts).
-_NUMBER_WORDS = {
-    "twee": "2", "drie": "3", "vier": "4", "vijf": "5", "zes": "6", "zeven": "7", "acht": "8",
-    "negen": "9", "tien": "10", "elf": "11", "twaalf": "12", "dertien": "13", "veertien": "14",
-    "vijftien": "15", "zestien": "16", "zeventien": "17", "achttien": "18", "negentien": "19",
-    "twintig": "20", "dertig": "30", "veertig": "40", "vijftig": "50", "zestig": "60",
-    "zeventig": "70", "tachtig": "80", "negentig": "90", "honderd": "100", "duizend": "1000",
-    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
-    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
-    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
-    "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
-    "thousand": "1000",
-}  # fmt: skip
+# Number words are read by text2num's parser in the text's language (index/cues.py): twee ->
+# 2, negenentwintig -> 29, jaren negentig -> 90, twenty-nine -> 29; a word table missed
+# compounds and read Dutch "ten minste" as 10. Below this value a lone word stays a word
+# (`een`/`one`: articles and pronouns far more often than counts).
+SMALLEST_NUMBER_WORD = 2
 NEGATIONS = frozenset(
     {"niet", "geen", "nooit", "niets", "niemand", "nergens", "noch"}
     | {"not", "no", "never", "nothing", "none", "nobody", "nor", "cannot"}
@@ -127,12 +121,21 @@ def _list_item(claim: str, start: int, end: int) -> bool:
     return len(_content(text)) < MIN_CLAUSE_WORDS
 
 
+@lru_cache(maxsize=4096)
+def with_digits(text: str) -> str:
+    """`text` with its number words written as digits (`SMALLEST_NUMBER_WORD`), read as
+    English or Dutch by its function words; as both when they tie ("four Apaches")."""
+    english, dutch = function_words(text)
+    languages = ("en",) if english > dutch else ("nl",) if dutch > english else ("nl", "en")
+    for language in languages:
+        text = alpha2digit(text, language, threshold=SMALLEST_NUMBER_WORD)
+    return text
+
+
 def numbers_of(text: str) -> set[str]:
-    """The numbers of `text` as digits: digit runs (2016, 128) and number words (veertien)."""
-    found = set(_NUMBER.findall(text))
-    found.update(_NUMBER_WORDS.get(w, "") for w in words(text))
-    found.discard("")
-    return found
+    """The numbers of `text` as digits: digit runs (2016, 128) and number words (veertien,
+    negenentwintig)."""
+    return set(_NUMBER.findall(with_digits(text)))
 
 
 def negated(text: str) -> bool:
@@ -204,11 +207,11 @@ class _Token:
 def _tokens(text: str) -> list[_Token]:
     out = []
     first = True
-    for part, piece in enumerate(_PART.split(text)):
+    for part, piece in enumerate(_PART.split(with_digits(text))):
         for match in _WORD.finditer(piece):
             raw = match.group()
             word = _POSSESSIVE.sub("", fold(raw))
-            value = word if word.isdigit() else _NUMBER_WORDS.get(word, "")
+            value = word if word.isdigit() else ""
             if value:
                 year = len(value) == 4 and value[:2] in {"19", "20"}
                 kind = "year" if year else "number"

@@ -63,6 +63,15 @@ def test_numbers_are_digit_runs_and_number_words() -> None:
     assert numbers_of("een brief over één zin") == set()  # articles, not counts
 
 
+def test_compound_number_words_are_numbers_and_dutch_ten_is_no_ten() -> None:
+    assert numbers_of("negenentwintig militairen") == {"29"} == numbers_of("twenty-nine soldiers")
+    assert numbers_of("vijfentwintig procent van de tweehonderd man") == {"25", "200"}
+    # "ten minste" / "ten behoeve van" is Dutch for at least / for: no number in it
+    assert numbers_of("De missie had ten minste drie helikopters ten behoeve van de VN") == {"3"}
+    assert numbers_of("The mission had ten helicopters") == {"10"}
+    assert numbers_of("twee militairen kwamen om, een derde raakte gewond") == {"2"}  # ordinal
+
+
 def test_polarity_is_a_negation_word() -> None:
     assert negated("De bijdrage sloot niet altijd goed aan")
     assert negated("It was never shared") and negated("er was geen tolk")
