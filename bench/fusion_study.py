@@ -97,26 +97,39 @@ def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.lexsort((part, -scores[part]))]
 
 
+def candidates_of(query: Query, names: Sequence[str], *, pool: int) -> np.ndarray:
+    """The sorted positions among the top `pool` of each named signal (lexical ones only
+    where they score > 0), as `index.fusion.fuse` gathers its candidates."""
+    cand: set[int] = set()
+    for name in names:
+        scores = query.arrays[name]
+        top = top_positions(scores, pool)
+        if name in ("bm25", "chars"):
+            top = top[scores[top] > 0]
+        cand.update(int(i) for i in top)
+    return np.array(sorted(cand), dtype=np.int64)
+
+
 def first_relevant_rank(
-    query: Query, names: Sequence[str], grid: np.ndarray, *, norm: str, pool: int
+    query: Query,
+    names: Sequence[str],
+    grid: np.ndarray,
+    *,
+    norm: str,
+    pool: int,
+    passive: Sequence[str] = ("cue",),
 ) -> np.ndarray:
     """Per grid row (weights over `names`), the fused rank of the first relevant passage
     (0 when none is in the top 10), with candidates = the top `pool` of each weighted
-    signal (lexical ones only where > 0), as `index.fusion.fuse` does."""
+    signal (lexical ones only where > 0), as `index.fusion.fuse` does; `passive` signals
+    score the candidates but bring none."""
     out = np.zeros(grid.shape[0], dtype=np.int64)
-    candidate_signals = [n for n in names if n != "cue"]
+    candidate_signals = [n for n in names if n not in passive]
     active_masks = grid[:, [names.index(n) for n in candidate_signals]] > 0
     for mask in np.unique(active_masks, axis=0):
         rows = np.all(active_masks == mask, axis=1)
-        cand: set[int] = set()
-        for name, on in zip(candidate_signals, mask, strict=True):
-            if on:
-                scores = query.arrays[name]
-                top = top_positions(scores, pool)
-                if name in ("bm25", "chars"):
-                    top = top[scores[top] > 0]
-                cand.update(int(i) for i in top)
-        ids = np.array(sorted(cand), dtype=np.int64)
+        on = [name for name, active in zip(candidate_signals, mask, strict=True) if active]
+        ids = candidates_of(query, on, pool=pool)
         if not len(ids) or not query.relevant[ids].any():
             continue
         matrix = NORMS[norm](np.stack([query.arrays[n][ids] for n in names]).astype(np.float64))

@@ -58,6 +58,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,9 +102,9 @@ class Variant:
     quota_by: str = "score"
 
 
-def describe(v: Variant) -> str:
-    """The fields of `v` that differ from the shipped rule ("shipped" when none)."""
-    shipped = Variant()
+def describe(v: Any) -> str:
+    """The fields of `v` that differ from its class's defaults ("shipped" when none)."""
+    shipped = type(v)()
     values = [(f.name, getattr(v, f.name)) for f in fields(v)]
     changed = [f"{name}={value}" for name, value in values if value != getattr(shipped, name)]
     return ", ".join(changed) or "shipped"
@@ -268,8 +269,16 @@ def mean_answered(chars: np.ndarray) -> np.ndarray:
     return (chars * answered).sum(axis=-1) / np.maximum(answered.sum(axis=-1), 1)
 
 
-def study(answerer: A.Answerer, pooled: list[GoldQuestion], n_gold: int) -> Iterator[str]:
-    """Each family's points in sample, its CV (seeds 0-2) and the by-rank table."""
+def study(
+    answerer: A.Answerer,
+    pooled: list[GoldQuestion],
+    n_gold: int,
+    *,
+    grids: dict[str, list[Any]] | None = None,
+    chooser: Callable[[Any], Callable[..., list[ScoredSentence]]] = variant_choose,
+) -> Iterator[str]:
+    """Each family's points in sample, its CV (seeds 0-2) and the by-rank table; `grids`
+    (default `families()`) are dataclass points that `chooser` turns into `choose`."""
     retrievals = [answerer.retrieve(q.question, top_k=5) for q in pooled]
     ranks = [first_relevant_rank(q, r.hits) for q, r in zip(pooled, retrievals, strict=True)]
     shipped = answer_all(answerer, pooled, retrievals)
@@ -286,11 +295,11 @@ def study(answerer: A.Answerer, pooled: list[GoldQuestion], n_gold: int) -> Iter
             mean_answered(chars[:, train]) <= MAX_GROWTH * mean_answered(base_chars[train])
         )
 
-    for name, grid in families().items():
+    for name, grid in (grids or families()).items():
         holds = np.zeros((len(grid), len(pooled)))
         chars = np.zeros((len(grid), len(pooled)))
         for g, variant in enumerate(grid):
-            with patched([(A.Answerer, "choose", variant_choose(variant))]):
+            with patched([(A.Answerer, "choose", chooser(variant))]):
                 found = answer_all(answerer, pooled, retrievals)
             holds[g] = [o.holds for o in found]
             chars[g] = [o.chars for o in found]
