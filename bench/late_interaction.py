@@ -81,9 +81,10 @@ under the whole-pool pick, hits' dense scores, confidence and selection unchange
 pooled tuning answerables, in sample for the weights): evidence 178 -> 177, gold 118 ->
 118, English 34 -> 36 of 60 (Dutch 144 -> 141); by retrieval rank of the first relevant
 passage, shipped 1: 131/134, 2: 24/30, 3: 8/12, 4: 7/15, 5: 4/11, >5: 4/35, with MaxSim
-1: 139/144, 2: 20/28, 3: 9/19, 4: 3/9, 5: 2/6, >5: 4/31. The relevant passage reaches rank 1 ten more times and the top 5 four more,
-but the answers do not follow: what MaxSim lifts to rank 1 the answer already drew on from
-rank 2-5, and what it drops from rank 1 loses answers. The English sixth signal (shipped
+1: 139/144, 2: 20/28, 3: 9/19, 4: 3/9, 5: 2/6, >5: 4/31. The relevant passage reaches
+rank 1 ten more times and the top 5 four more, but the answers do not follow: what MaxSim
+lifts to rank 1 the answer already drew on from rank 2-5, and what it drops from rank 1
+loses answers. The English sixth signal (shipped
 fusion + MaxSim 1 for English questions, min-max over the candidates): evidence 177, gold
 118, English 34 -> 33 of 60; by rank 1: 134/137, 2: 22/27, 3: 8/15, 4: 6/15, 5: 3/11.
 
