@@ -152,7 +152,7 @@ from index.encoders.onnx import OUTPUT_NAME, _load_session, _load_tokenizer  # n
 from index.fusion import CANDIDATES, FUSION_WEIGHTS, without_untranslated_bm25  # noqa: E402
 from index.hybrid import HybridIndex  # noqa: E402
 from index.layout import QUERY_ENCODER_FILE  # noqa: E402
-from index.models import Hit  # noqa: E402
+from index.models import Hit, SearchMode  # noqa: E402
 
 CACHE_FOLDER = "late_interaction"
 BATCH = 16  # as the build embeds documents (index/embed.py)
@@ -163,7 +163,7 @@ MAX_TOKENS = 512
 class TokenStore:
     """Token vectors of many texts, concatenated: text i owns rows starts[i]:starts[i+1]."""
 
-    vectors: np.ndarray  # (tokens, dim) float16, L2-normalised per token
+    vectors: np.ndarray  # (tokens, dim) float16 (or float32), L2-normalised per token
     ids: np.ndarray  # (tokens,) int32 token ids
     offsets: np.ndarray  # (tokens, 2) int32 character span in the unprefixed text
     starts: np.ndarray  # (texts + 1,) int64
@@ -192,9 +192,11 @@ class TokenEncoder:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         return digest.hexdigest()
 
-    def encode(self, texts: Sequence[str], *, prefix: str, batch: int = BATCH) -> TokenStore:
+    def encode(
+        self, texts: Sequence[str], *, prefix: str, batch: int = BATCH, dtype: type = np.float16
+    ) -> TokenStore:
         """Token vectors of `prefix + text` for each text, prefix and special tokens
-        dropped; offsets are into the text without the prefix."""
+        dropped, kept as `dtype`; offsets are into the text without the prefix."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for start in range(0, len(order), batch):
@@ -223,9 +225,9 @@ class TokenEncoder:
         lengths = [len(p[0]) for p in ordered]
         dim = hidden.shape[-1] if texts else 0
         return TokenStore(
-            vectors=np.concatenate([p[0] for p in ordered]).astype(np.float16)
+            vectors=np.concatenate([p[0] for p in ordered]).astype(dtype)
             if texts
-            else np.zeros((0, dim), np.float16),
+            else np.zeros((0, dim), dtype),
             ids=np.concatenate([p[1] for p in ordered]),
             offsets=np.concatenate([p[2] for p in ordered]),
             starts=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
@@ -233,12 +235,24 @@ class TokenEncoder:
 
 
 def cached_store(
-    encoder: TokenEncoder, texts: Sequence[str], *, prefix: str, cache_dir: Path, name: str
+    encoder: TokenEncoder,
+    texts: Sequence[str],
+    *,
+    prefix: str,
+    cache_dir: Path,
+    name: str,
+    batch: int = BATCH,
+    dtype: type = np.float16,
 ) -> tuple[TokenStore, float]:
     """The token store of `texts`, from the cache or computed (then cached); and the
-    seconds it took to compute (0 when cached... the computed time is kept in the file)."""
+    seconds it took to compute (0 when cached... the computed time is kept in the file).
+    `batch` 1 encodes one text per run: the int8 graph quantises a whole batch's
+    activations with one scale, padding included, so a batched text's vectors differ from
+    its own (by up to 0.04 a component on 64 passages)."""
     digest = hashlib.sha256(encoder.identity().encode())
     digest.update(prefix.encode())
+    if (batch, dtype) != (BATCH, np.float16):  # the default's keys stay as they were
+        digest.update(f"batch {batch} {np.dtype(dtype).name}".encode())
     for t in texts:
         digest.update(hashlib.sha256(t.encode()).digest())
     path = cache_dir / CACHE_FOLDER / f"{name}-{digest.hexdigest()[:24]}.npz"
@@ -247,7 +261,7 @@ def cached_store(
         store = TokenStore(data["vectors"], data["ids"], data["offsets"], data["starts"])
         return store, float(data["seconds"])
     started = time.perf_counter()
-    store = encoder.encode(texts, prefix=prefix)
+    store = encoder.encode(texts, prefix=prefix, batch=batch, dtype=dtype)
     seconds = time.perf_counter() - started
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
@@ -776,7 +790,7 @@ def answers(index_dir: Path, cache_dir: Path) -> None:
             wide, tokens.vectors.astype(np.float32), weights=weights if weighted else None
         )
 
-    def instead_of_dense(query: str, terms: list[str], *, k: int, mode: str) -> list[Hit]:
+    def instead_of_dense(query: str, terms: list[str], *, k: int, mode: SearchMode) -> list[Hit]:
         if mode != "hybrid":
             return shipped_search(query, terms, k=k, mode=mode)
         signals = index._signals(query, terms)
@@ -784,7 +798,7 @@ def answers(index_dir: Path, cache_dir: Path) -> None:
         ranking = fuse(with_fields(signals, dense=late), INSTEAD_WEIGHTS[signals.language])[:k]
         return index._hits(ranking, sparse=signals.bm25, dense=signals.dense)
 
-    def english_sixth(query: str, terms: list[str], *, k: int, mode: str) -> list[Hit]:
+    def english_sixth(query: str, terms: list[str], *, k: int, mode: SearchMode) -> list[Hit]:
         """Shipped fusion; for English, + MaxSim (weight 1, min-max over the candidates)."""
         signals = index._signals(query, terms)
         if mode != "hybrid" or signals.language != "en":

@@ -60,8 +60,10 @@ CV (seed 0, calibrate_abstention.cross_validated's folds) to maximise near-miss 
 on the training folds at the 3 % rule's threshold (ties: fewer false abstentions), the
 threshold picked on the training folds, both applied to the held-out fold.
 
-Passage token vectors are cached under var/cache/token_coverage/ (key: the encoder file's
-hash and the passages' texts).
+The token vectors come from bench/late_interaction.py's TokenEncoder (one text per run and
+float32 here: batching shifts the int8 graph's vectors, float16 a few AUCs' third decimal);
+the passages' are cached by its cached_store under var/cache/late_interaction/
+(passage-texts-*.npz), the collected questions under var/cache/token_coverage/.
 
     MINUSMA_INDEX_DIR=var/index HF_HUB_OFFLINE=1 PYTHONPATH=. python bench/token_coverage.py
 """
@@ -69,13 +71,13 @@ hash and the passages' texts).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -99,8 +101,8 @@ from calibrate_abstention import (  # noqa: E402
     load_jsonl,
     pick_threshold,
 )
+from late_interaction import TokenEncoder, TokenStore, cached_store  # noqa: E402
 
-from index.encoders.onnx import _load_session, _load_tokenizer  # noqa: E402
 from service import coverage  # noqa: E402
 from service.answer import detect_language  # noqa: E402
 from service.engine import Engine, build_engine  # noqa: E402
@@ -113,8 +115,8 @@ CACHE = ROOT / "var" / "cache" / "token_coverage"
 
 @dataclass(frozen=True, slots=True)
 class Tokens:
-    """A text's token vectors (L2-normalised last hidden state) and their character spans in
-    the text (prefix and special tokens dropped)."""
+    """A text's token vectors (float32) and their character spans in the text, a
+    word-initial token's span starting at its word, not at the space before it."""
 
     vectors: np.ndarray  # (n, dim) float32
     spans: np.ndarray  # (n, 2) int: start, end in the text
@@ -124,63 +126,39 @@ class Tokens:
         return self.vectors[keep]
 
 
-class TokenEncoder:
-    """Token vectors from the index's query encoder graph (one text per run)."""
-
-    def __init__(self, onnx_path: Path, tokenizer_json: Path) -> None:
-        self.path = onnx_path
-        self._tokenizer = _load_tokenizer(tokenizer_json, max_length=512)
-        self._session = _load_session(onnx_path, threads=2)
-        self._inputs = {i.name for i in self._session.get_inputs()}
-
-    def tokens(self, text: str, *, prefix: str) -> Tokens:
-        encoding = self._tokenizer.encode(prefix + text)
-        feeds = {
-            "input_ids": np.array([encoding.ids], dtype=np.int64),
-            "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
-            "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
-        }
-        (hidden,) = self._session.run(
-            ["last_hidden_state"], {k: v for k, v in feeds.items() if k in self._inputs}
-        )
-        vectors = np.asarray(hidden[0], dtype=np.float32)
-        vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-        full = prefix + text
-        # a word-initial token's span holds the space before it (sentencepiece's metaspace)
-        spans = np.array(
-            [(a + len(full[a:b]) - len(full[a:b].lstrip()), b) for a, b in encoding.offsets],
-            dtype=np.int64,
-        ).reshape(-1, 2) - len(prefix)
-        keep = (spans[:, 0] >= 0) & (spans[:, 1] > spans[:, 0])
-        return Tokens(vectors[keep], spans[keep])
-
-    def identity(self) -> str:
-        digest = hashlib.sha256()
-        with self.path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()[:16]
+def text_tokens(store: TokenStore, i: int, text: str) -> Tokens:
+    """The store's text `i` (`text`) as Tokens: sentencepiece's metaspace puts the space
+    before a word into its first token's span, which is cut off; a token of that space
+    alone is dropped."""
+    rows = store.rows(i)
+    spans = store.offsets[rows].astype(np.int64).reshape(-1, 2)
+    spans[:, 0] += [len(text[a:b]) - len(text[a:b].lstrip()) for a, b in spans]
+    keep = spans[:, 1] > spans[:, 0]
+    return Tokens(store.vectors[rows][keep], spans[keep])
 
 
-def passage_tokens(engine: Engine, encoder: TokenEncoder) -> dict[str, Tokens]:
-    """Every passage's token vectors ("passage: " prefix), cached by encoder and texts."""
+def question_tokens(encoder: TokenEncoder, question: str) -> Tokens:
+    """The question's tokens ("query: " prefix, as served, acronym expansions left out)."""
+    store = encoder.encode([question], prefix="query: ", batch=1, dtype=np.float32)
+    return text_tokens(store, 0, question)
+
+
+def passage_tokens(engine: Engine, encoder: TokenEncoder, cache_dir: Path) -> dict[str, Tokens]:
+    """Every passage's token vectors ("passage: " prefix, its text alone; one text per run
+    and float32, as this bench measured them), cached by late_interaction.cached_store."""
     passages = engine.index.passages
-    key = hashlib.sha256(
-        (encoder.identity() + "".join(p.passage_id + p.text for p in passages)).encode()
-    ).hexdigest()[:20]
-    path = CACHE / f"passages-{key}.pkl"
-    if path.is_file():
-        with path.open("rb") as f:
-            stored: dict[str, Tokens] = pickle.load(f)
-        return stored
+    texts = [p.text for p in passages]
     prefix = engine.index.manifest.passage_prefix
-    found = {p.passage_id: encoder.tokens(p.text, prefix=prefix) for p in passages}
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        pickle.dump(found, f)
-    tmp.replace(path)
-    return found
+    store, _ = cached_store(
+        encoder,
+        texts,
+        prefix=prefix,
+        cache_dir=cache_dir,
+        name="passage-texts",
+        batch=1,
+        dtype=np.float32,
+    )
+    return {p.passage_id: text_tokens(store, i, p.text) for i, p in enumerate(passages)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +212,9 @@ class Question:
     best_passage: np.ndarray  # word coverage by the best covering of the top 10 passages
 
 
-def collect(engine: Engine, encoder: TokenEncoder) -> list[Question]:
+def collect(engine: Engine, encoder: TokenEncoder, cache_dir: Path) -> list[Question]:
     """Answer each tuning question (abstention off) and record each candidate's parts."""
-    tokens_of = passage_tokens(engine, encoder)
+    tokens_of = passage_tokens(engine, encoder, cache_dir)
     captured: dict[str, Any] = {}
     original = coverage.support
 
@@ -263,7 +241,7 @@ def question_parts(
     tokens_of: dict[str, Tokens],
 ) -> Question:
     question = q["question"]
-    words = question_words(question, encoder.tokens(question, prefix="query: "))
+    words = question_words(question, question_tokens(encoder, question))
     strength = captured["strength"]
     candidates, best = [], 0.0
     for s in captured["scored"]:
@@ -320,15 +298,15 @@ def lowest(cover: np.ndarray, weights: np.ndarray, floor: float) -> float:
 Signal = Callable[[np.ndarray, np.ndarray], float]
 SIGNALS: dict[str, list[tuple[str, Signal]]] = {
     "soft": [
-        (f"lo {lo:.2f} hi {hi:.2f}", lambda c, w, lo=lo, hi=hi: soft(c, w, lo, hi))
+        (f"lo {lo:.2f} hi {hi:.2f}", partial(soft, lo=lo, hi=hi))
         for lo, hi in itertools.product((0.70, 0.75, 0.80, 0.85), (0.85, 0.90, 0.95))
         if hi > lo + 0.04
     ],
     "share": [
-        (f"level {lv:.2f}", lambda c, w, lv=lv: share(c, w, lv))
+        (f"level {lv:.2f}", partial(share, level=lv))
         for lv in (0.75, 0.78, 0.80, 0.82, 0.84, 0.86, 0.88, 0.90)
     ],
-    "min": [(f"floor {f}", lambda c, w, f=f: lowest(c, w, f)) for f in (0.3, 0.6, 0.99)],
+    "min": [(f"floor {f}", partial(lowest, floor=f)) for f in (0.3, 0.6, 0.99)],
 }
 ALPHAS = (0.5, 1.0, 2.0, 4.0)
 TARGETS = ("sentence", "passage")
@@ -450,16 +428,13 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     engine = build_engine(settings)
-    encoder = TokenEncoder(
-        settings.index_dir / "query_encoder.onnx",
-        Path(engine.index._embedder.model_name) / "tokenizer.json",
-    )
-    path = CACHE / f"questions-{encoder.identity()}.pkl"
+    encoder = TokenEncoder(engine.index, Path(settings.index_dir))
+    path = CACHE / f"questions-{encoder.identity()[:16]}.pkl"
     if path.is_file() and not args.refresh:
         with path.open("rb") as f:
             questions: list[Question] = pickle.load(f)
     else:
-        questions = collect(engine, encoder)
+        questions = collect(engine, encoder, Path(settings.cache_dir))
         CACHE.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
             pickle.dump(questions, f)
