@@ -211,11 +211,8 @@ def _tokens(text: str) -> list[_Token]:
         for match in _WORD.finditer(piece):
             raw = match.group()
             word = _POSSESSIVE.sub("", fold(raw))
-            value = word if word.isdigit() else ""
-            if value:
-                year = len(value) == 4 and value[:2] in {"19", "20"}
-                kind = "year" if year else "number"
-                word = value
+            if word.isdigit():  # number words are digits already (`with_digits`)
+                kind = "year" if len(word) == 4 and word[:2] in {"19", "20"} else "number"
             elif word in _FUNCTION_WORDS:
                 kind = ""
             elif raw[0].isupper() and (not first or sum(ch.isupper() for ch in raw) > 1):
